@@ -1,0 +1,7 @@
+"""convt: see, prove and trace transposed convolution (PyTorch's ConvTranspose1d/2d/3d)."""
+
+from .engine import conv_transpose
+from .errors import ConvtError
+
+__version__ = "0.1.0"
+__all__ = ["ConvtError", "__version__", "conv_transpose"]

@@ -1,0 +1,249 @@
+"""Text and files → arrays, sizes and per-dim parameters, with one clear error per mistake (pure).
+
+Every parser returns a value or raises :class:`ConvtError`; no other exception escapes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConvtError
+from .limits import check_bytes, human_bytes, max_bytes
+
+# ASCII only: Python's int()/float() also accept other scripts' digits and underscores.
+_INT_RE = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_EXACT_INT_LIMIT = 2**53
+MATRIX_FILE_SUFFIXES = (".npy", ".json", ".csv", ".txt")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def parse_number(token: str, what: str = "value") -> int | float:
+    """One finite number, ``"3"`` → 3, ``"2.5e-1"`` → 0.25; NaN/inf and non-numbers are refused."""
+    tok = token.strip()
+    if _INT_RE.fullmatch(tok):
+        value = int(tok)
+        if abs(value) > _EXACT_INT_LIMIT:
+            raise ConvtError(f"{what} {_short(tok)} is too large: integers must lie within ±2**53")
+        return value
+    if _FLOAT_RE.fullmatch(tok):
+        value = float(tok)
+        if not math.isfinite(value):
+            raise ConvtError(f"{what} {_short(tok)} is too large to be a finite number")
+        return value
+    if tok.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise ConvtError(f"{what} {_short(tok)} is not a finite number: NaN and infinity are not allowed")
+    raise ConvtError(f"{what} {_short(tok)} is not a number")
+
+
+def _to_array(rows: list[list[int | float]], what: str) -> np.ndarray:
+    if all(isinstance(v, int) for row in rows for v in row):
+        return np.array(rows, dtype=np.int64)
+    return np.array(rows, dtype=np.float64)
+
+
+def parse_matrix_text(text: str, what: str = "matrix") -> np.ndarray:
+    """Inline rows separated by ``;`` or newlines, values by ``,`` or spaces; or JSON nested lists.
+
+    One row gives a 1-d array; several rows a 2-d one. Integers stay int64.
+    """
+    stripped = text.strip()
+    if not stripped:
+        raise ConvtError(f"{what} is empty: give at least one number, e.g. \"1,2;3,4\"")
+    if stripped.startswith("["):
+        return parse_json_matrix(stripped, what)
+    lines = [ln.strip() for ln in re.split(r"[;\n\r]", stripped)]
+    lines = [ln for ln in lines if ln]
+    rows: list[list[int | float]] = []
+    for r, line in enumerate(lines):
+        tokens = [t for t in re.split(r"[,\s]+", line) if t]
+        if not tokens:
+            raise ConvtError(f"{what} row {r + 1} is empty")
+        rows.append([parse_number(t, f"{what} row {r + 1}: value") for t in tokens])
+    if not rows:
+        raise ConvtError(f"{what} is empty: give at least one number, e.g. \"1,2;3,4\"")
+    widths = {len(row) for row in rows}
+    if len(widths) > 1:
+        lengths = ", ".join(str(len(row)) for row in rows)
+        raise ConvtError(f"{what} is ragged: rows have {lengths} values; every row needs the same count")
+    check_bytes(len(rows) * len(rows[0]) * 8, what)
+    arr = _to_array(rows, what)
+    return arr[0] if len(rows) == 1 else arr
+
+
+def parse_json_matrix(text: str, what: str = "matrix") -> np.ndarray:
+    """JSON nested lists of numbers (1 to 5 levels), rectangular."""
+
+    def bad_constant(name: str) -> None:
+        raise ConvtError(f"{what} contains {name}: NaN and infinity are not allowed")
+
+    try:
+        data = json.loads(text, parse_constant=bad_constant)
+    except ConvtError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise ConvtError(f"{what} is not valid JSON: {exc}") from None
+
+    def shape_of(node: object, depth: int) -> tuple[int, ...]:
+        if depth > 5:
+            raise ConvtError(f"{what} is nested more than 5 levels deep")
+        if isinstance(node, list):
+            if not node:
+                raise ConvtError(f"{what} contains an empty list")
+            shapes = {shape_of(item, depth + 1) for item in node}
+            if len(shapes) != 1:
+                raise ConvtError(f"{what} is ragged: nested lists of different lengths")
+            return (len(node),) + shapes.pop()
+        if isinstance(node, bool) or not isinstance(node, (int, float)):
+            raise ConvtError(f"{what} must be a JSON list of numbers; found {json.dumps(node)[:40]}")
+        if isinstance(node, float) and not math.isfinite(node):
+            raise ConvtError(f"{what} contains a number too large to be finite")
+        if isinstance(node, int) and abs(node) > _EXACT_INT_LIMIT:
+            raise ConvtError(f"{what} contains the integer {node}, beyond ±2**53")
+        return ()
+
+    if not isinstance(data, list):
+        raise ConvtError(f"{what} must be a JSON list of numbers, not {type(data).__name__}")
+    shape = shape_of(data, 1)
+    check_bytes(math.prod(shape) * 8, what)
+    flat_is_int = _all_ints(data)
+    return np.array(data, dtype=np.int64 if flat_is_int else np.float64)
+
+
+def _all_ints(node: object) -> bool:
+    if isinstance(node, list):
+        return all(_all_ints(item) for item in node)
+    return isinstance(node, int)
+
+
+def looks_like_path(text: str) -> bool:
+    t = text.strip()
+    return "\n" not in t and (t.lower().endswith(MATRIX_FILE_SUFFIXES) or os.sep in t or os.path.exists(t))
+
+
+def load_matrix_file(path: str | Path, what: str = "matrix") -> np.ndarray:
+    """A ``.npy``, ``.json``, ``.csv`` or ``.txt`` file → array."""
+    p = Path(path)
+    if not p.exists():
+        raise ConvtError(f"{what} file {str(p)!r} does not exist")
+    if p.is_dir():
+        raise ConvtError(f"{what} file {str(p)!r} is a directory, not a file")
+    suffix = p.suffix.lower()
+    if suffix not in MATRIX_FILE_SUFFIXES:
+        raise ConvtError(
+            f"{what} file {str(p)!r} has an unsupported extension {suffix or '(none)'}; "
+            "use .npy, .json, .csv or .txt"
+        )
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise ConvtError(f"{what} file {str(p)!r} cannot be read: {exc.strerror}") from None
+    budget = max_bytes()
+    if size > budget:
+        raise ConvtError(
+            f"{what} file {str(p)!r} is {human_bytes(size)}, larger than the memory budget "
+            f"of {human_bytes(budget)}"
+        )
+    if size == 0:
+        raise ConvtError(f"{what} file {str(p)!r} is empty")
+    if suffix == ".npy":
+        return _load_npy(p, what)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConvtError(f"{what} file {str(p)!r} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConvtError(f"{what} file {str(p)!r} cannot be read: {exc.strerror}") from None
+    if suffix == ".json":
+        return parse_json_matrix(text, f"{what} file {p.name}")
+    return parse_matrix_text(text, f"{what} file {p.name}")
+
+
+def _load_npy(p: Path, what: str) -> np.ndarray:
+    try:
+        with open(p, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise ConvtError(f"{what} file {str(p)!r} is not a valid .npy file: {exc}") from None
+    if dtype.kind not in "biuf":
+        raise ConvtError(f"{what} file {str(p)!r} holds dtype {dtype}; a real numeric array is required")
+    check_bytes(math.prod(shape) * dtype.itemsize, f"{what} file {p.name}")
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ConvtError(f"{what} file {str(p)!r} is not a valid .npy file: {exc}") from None
+    if arr.size == 0:
+        raise ConvtError(f"{what} file {str(p)!r} holds an empty array of shape {list(arr.shape)}")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        raise ConvtError(f"{what} file {str(p)!r} contains NaN or infinity")
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.int64)
+    return arr
+
+
+def read_matrix(source: str, what: str = "matrix", stdin_text: str | None = None) -> np.ndarray:
+    """``-`` (stdin), a file path, JSON, or inline text → array."""
+    if source.strip() == "-":
+        if stdin_text is None:
+            import sys
+
+            stdin_text = sys.stdin.read()
+        return parse_matrix_text(stdin_text, f"{what} from stdin")
+    if looks_like_path(source):
+        return load_matrix_file(source.strip(), what)
+    return parse_matrix_text(source, what)
+
+
+def parse_size_list(text: str, what: str = "size", min_value: int = 1) -> tuple[int, ...]:
+    """``"3x3"``, ``"1,1280,64,64"``, ``"(1, 1280, 64, 64)"``, ``"1×2"`` → tuple of ints ≥ min_value."""
+    t = text.strip()
+    if t.startswith("(") and t.endswith(")") or t.startswith("[") and t.endswith("]"):
+        t = t[1:-1]
+    parts = [p.strip() for p in re.split(r"[x×X,*]", t)]
+    if t == "" or any(p == "" for p in parts):
+        raise ConvtError(f"{what} {_short(text)} must be sizes separated by x or commas, e.g. 3x3")
+    values = []
+    for part in parts:
+        if not _INT_RE.fullmatch(part):
+            raise ConvtError(f"{what} {_short(text)}: {_short(part)} is not a whole number")
+        value = int(part)
+        if value < min_value:
+            raise ConvtError(f"{what} {_short(text)}: {value} must be at least {min_value}")
+        if value > 2**40:
+            raise ConvtError(f"{what} {_short(text)}: {value} is too large")
+        values.append(value)
+    return tuple(values)
+
+
+def parse_per_dim(text: str, name: str) -> int | tuple[int, ...]:
+    """``"2"`` → 2, ``"2,1"`` → (2, 1) (also ``2x1``). Range rules are checked by shapes.py."""
+    t = text.strip()
+    if t.startswith("(") and t.endswith(")"):
+        t = t[1:-1]
+    parts = [p.strip() for p in re.split(r"[x×,]", t)]
+    if not t or any(p == "" for p in parts):
+        raise ConvtError(f"{name} {_short(text)} must be an integer or one integer per dim, e.g. 2 or 2,1")
+    values = []
+    for part in parts:
+        if not _INT_RE.fullmatch(part):
+            raise ConvtError(f"{name} {_short(text)}: {_short(part)} is not a whole number")
+        value = int(part)
+        if abs(value) > 2**31:
+            raise ConvtError(f"{name} {_short(text)}: {value} is too large")
+        values.append(value)
+    if len(values) > 3:
+        raise ConvtError(f"{name} {_short(text)} has {len(values)} values; at most 3 (one per spatial dim)")
+    return values[0] if len(values) == 1 else tuple(values)

@@ -1,0 +1,1 @@
+"""Rich renderables: each reads records computed elsewhere and only lays them out."""
