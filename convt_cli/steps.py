@@ -87,7 +87,8 @@ def trace_scatter(
         ka = ka[None]
     nd = xa.ndim - 1
     if nd not in (1, 2, 3):
-        raise ConvtError(f"input of shape {list(xa.shape[1:] if not channels else xa.shape)} must have 1, 2 or 3 spatial dims")
+        shown = list(xa.shape if channels else xa.shape[1:])
+        raise ConvtError(f"input of shape {shown} must have 1, 2 or 3 spatial dims")
     if ka.ndim != xa.ndim:
         raise ConvtError(
             f"kernel has {ka.ndim - 1} dims but the input has {nd}; both must have the same rank"

@@ -1,0 +1,97 @@
+"""The recorded placement steps agree with the engine and with the scatter they describe."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convt_cli import ConvtError, conv_transpose
+from convt_cli.steps import trace_scatter
+
+
+def test_explainer_steps():
+    tr = trace_scatter([[1, 2], [3, 4]], [[1, 0], [0, 1]], stride=2)
+    assert tr.total_steps == 4 and len(tr.steps) == 4
+    assert [s.origin for s in tr.steps] == [(0, 0), (0, 2), (2, 0), (2, 2)]
+    assert [s.value for s in tr.steps] == [(1,), (2,), (3,), (4,)]
+    third = tr.steps[2]
+    assert [(w.position, w.contribution) for w in third.writes] == [
+        ((2, 0), 3), ((2, 1), 0), ((3, 0), 0), ((3, 1), 3)
+    ]
+    assert not any(w.overlapped for s in tr.steps for w in s.writes)
+    assert tr.output.tolist() == [[1, 0, 2, 0], [0, 1, 0, 2], [3, 0, 4, 0], [0, 3, 0, 4]]
+    assert tr.steps[-1].canvas_after.tolist() == tr.output.tolist()
+
+
+def test_overlap_steps_accumulate():
+    tr = trace_scatter([[1, 2], [3, 4]], [[1, 1], [1, 1]], stride=1)
+    assert tr.output.tolist() == [[1, 3, 2], [4, 10, 6], [3, 7, 4]]
+    centre = [w for w in tr.steps[3].writes if w.position == (1, 1)][0]
+    assert (centre.before, centre.contribution, centre.after, centre.overlapped) == (6, 4, 10, True)
+    assert tr.write_counts.tolist() == [[1, 2, 1], [2, 4, 2], [1, 2, 1]]
+
+
+def test_padding_crop_and_output_padding_region():
+    tr = trace_scatter(np.arange(1, 10).reshape(3, 3), np.ones((3, 3), dtype=int), stride=2, padding=1,
+                       output_padding=1)
+    assert tr.canvas_size == (7, 7)
+    assert tr.crop == (slice(1, 7), slice(1, 7))
+    assert tr.output_padding_region == (range(5, 6), range(5, 6))
+    np.testing.assert_array_equal(tr.output, tr.canvas[tr.crop])
+
+
+def test_output_padding_past_the_canvas_reads_zero_plus_bias():
+    tr = trace_scatter([1, 2], [1, 1], stride=3, output_padding=2, bias=0.5)
+    assert tr.canvas.shape == (7,)  # extended past the last tap
+    assert tr.output.tolist() == [1.5, 1.5, 0.5, 2.5, 2.5, 0.5, 0.5]
+
+
+def test_max_steps_keeps_the_final_answer():
+    tr = trace_scatter(np.ones((5, 5)), np.ones((2, 2)), stride=1, max_steps=3)
+    assert len(tr.steps) == 3 and tr.skipped_steps == 22
+    np.testing.assert_array_equal(tr.output, conv_transpose(np.ones((1, 5, 5)), np.ones((1, 1, 2, 2)))[0])
+
+
+def test_channel_summed_steps():
+    x = np.arange(8).reshape(2, 2, 2)
+    k = np.array([[[1, 0], [0, 1]], [[0, 2], [2, 0]]])
+    tr = trace_scatter(x, k, stride=2, channels=True)
+    assert tr.channels_summed
+    first = tr.steps[0].writes[1]  # tap (0, 1): 0*0 + 4*2
+    assert first.terms == ((0, 0), (4, 2)) and first.contribution == 8
+    np.testing.assert_array_equal(tr.output, conv_transpose(x, k[:, None], stride=2)[0])
+
+
+def test_rank_mismatch_is_an_error():
+    with pytest.raises(ConvtError, match="same rank"):
+        trace_scatter([[1, 2]], [1, 2])
+
+
+@given(
+    st.integers(1, 3).flatmap(
+        lambda nd: st.tuples(
+            st.just(nd),
+            st.lists(st.integers(1, 3), min_size=nd, max_size=nd),
+            st.lists(st.integers(1, 3), min_size=nd, max_size=nd),
+            st.lists(st.integers(1, 3), min_size=nd, max_size=nd),
+            st.lists(st.integers(1, 2), min_size=nd, max_size=nd),
+            st.integers(0, 2**31),
+        )
+    )
+)
+def test_steps_replay_to_the_engine_output(case):
+    nd, spatial, kernel, stride, dilation, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-5, 6, size=spatial)
+    k = rng.integers(-3, 4, size=kernel)
+    tr = trace_scatter(x, k, stride=stride, dilation=dilation)
+    engine = conv_transpose(x[None, None], k[None, None], stride=stride, dilation=dilation)[0, 0]
+    np.testing.assert_array_equal(tr.output, engine)
+    np.testing.assert_array_equal(tr.steps[-1].canvas_after[tr.crop], engine)
+    # every write is before + contribution, and steps are in row-major input order
+    for step in tr.steps:
+        for w in step.writes:
+            assert w.after == w.before + w.contribution
+    assert [s.index for s in tr.steps] == [tuple(i) for i in np.ndindex(*spatial)]
