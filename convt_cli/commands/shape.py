@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
     @app.command("shape")
     def shape(
         size: Annotated[str, typer.Argument(
-            metavar="SIZE", help="Input size: 64, per-dim 64x48, or a full tensor shape 1x1280x64x64 (with --out-channels).",
+            metavar="SIZE",
+            help="Input size: 64, per-dim 64x48, or a full tensor shape 1x1280x64x64 (with --out-channels).",
             show_default=False)],
         kernel_size: Annotated[Optional[str], typer.Option(
             "--kernel-size", "-k", help="Kernel size: 2, or per dim 3,2.", show_default=False)] = None,

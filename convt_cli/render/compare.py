@@ -1,0 +1,166 @@
+"""Renderables for ``convt compare``: the four upsampled grids, the cost table, the overlap maps."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.columns import Columns
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..i18n import define, t
+from ..upsampling import BILINEAR_FLOPS_PER_VALUE, OVERLAP_INPUT, RESIZE_CONV_KERNEL, CompareReport, OverlapMap
+from .grid import format_number, matrix_table
+
+define(
+    {
+        "compare.title": ("Upsampling a {h}×{w} input by {s}: nearest, bilinear and ConvTranspose2d",
+                          "将 {h}×{w} 输入放大 {s} 倍：最近邻、双线性与 ConvTranspose2d"),
+        "compare.input": ("input {h}×{w}", "输入 {h}×{w}"),
+        "compare.kernel": ("kernel {h}×{w} (stride {s})", "卷积核 {h}×{w}（stride {s}）"),
+        "compare.m.nearest": ("nearest", "最近邻 nearest"),
+        "compare.m.bilinear": ("bilinear, align_corners=False", "双线性 bilinear，align_corners=False"),
+        "compare.m.bilinear_align_corners": ("bilinear, align_corners=True", "双线性 bilinear，align_corners=True"),
+        "compare.m.conv_transpose": ("ConvTranspose2d, k={kh}×{kw}, s={s}", "ConvTranspose2d，k={kh}×{kw}，s={s}"),
+        "compare.m.resize_conv": ("nearest + Conv2d {k}×{k} (resize-conv)", "最近邻 + Conv2d {k}×{k}（先放大再卷积）"),
+        "compare.sources": ("nearest and bilinear: torch.nn.functional.interpolate (float64); ConvTranspose2d: "
+                            "the NumPy engine, checked against torch.nn.functional.conv_transpose2d: {check} "
+                            "(max |Δ| = {diff})",
+                            "最近邻与双线性：torch.nn.functional.interpolate（float64）；ConvTranspose2d：NumPy 引擎，"
+                            "已与 torch.nn.functional.conv_transpose2d 对照：{check}（最大 |Δ| = {diff}）"),
+        "compare.agrees": ("agrees", "一致"),
+        "compare.disagrees": ("DISAGREES", "不一致"),
+        "compare.same_as": ("With this kernel ConvTranspose2d gives exactly the {methods} output.",
+                            "用这个卷积核时，ConvTranspose2d 的结果与 {methods} 完全相同。"),
+        "compare.learned": ("Interpolation follows a fixed rule; ConvTranspose2d's kernel is learned, so it can "
+                            "produce this or any other pattern a kernel can (a {s}×{s} kernel of ones reproduces "
+                            "nearest exactly).",
+                            "插值遵循固定规则；ConvTranspose2d 的卷积核是学习得到的，可以产生这种或任何卷积核能表达的"
+                            "模式（{s}×{s} 的全 1 卷积核恰好复现最近邻）。"),
+        "compare.cost_title": ("Cost on 1×{c}×{h}×{w}, ×{s}, channels {c} → {co}",
+                               "在 1×{c}×{h}×{w} 上放大 {s} 倍、通道 {c} → {co} 的代价"),
+        "compare.col.method": ("method", "方法"),
+        "compare.col.params": ("parameters", "可学习参数"),
+        "compare.col.flops": ("FLOPs", "FLOPs"),
+        "compare.col.shape": ("output shape", "输出形状"),
+        "compare.col.channels": ("changes channels", "能改通道数"),
+        "compare.yes": ("yes", "能"),
+        "compare.no": ("no", "不能"),
+        "compare.flops_note": ("Parameters are learnable (weight + bias). FLOPs (M = 10⁶, G = 10⁹): 2 per "
+                               "multiply-add, bias adds not counted; bilinear {b} per output value ({b_mul} "
+                               "multiplies + {b_add} adds); nearest only copies (0). Interpolation keeps the C_in "
+                               "channels: changing them needs an extra conv.",
+                               "参数均可学习（权重 + 偏置）。FLOPs（M = 10⁶，G = 10⁹）：每次乘加计 2，不计偏置加法；"
+                               "双线性每个输出值 {b}（{b_mul} 次乘 + {b_add} 次加）；最近邻只复制（0）。"
+                               "插值保持 C_in 个通道：要改通道数需再加一层卷积。"),
+        "compare.overlap_title": ("Overlap maps: contributions per cell, a {n}×{n} input of ones scattering a "
+                                  "k×k kernel of ones",
+                                  "重叠图：{n}×{n} 的全 1 输入散射 k×k 全 1 卷积核时每格收到的贡献数"),
+        "compare.map_title": ("k={k}, s={s}", "k={k}，s={s}"),
+        "compare.v.none": ("1 per cell\nno overlap, no gaps", "每格 1\n无重叠、无空隙"),
+        "compare.v.even": ("even: {n} per inner cell\nno checkerboard", "均匀：内部每格 {n}\n无棋盘效应"),
+        "compare.v.uneven": ("uneven: {lo} to {hi}\n→ checkerboard", "不均匀：{lo} 到 {hi}\n→ 棋盘效应"),
+        "compare.v.gaps": ("gaps: some cells get 0\n→ holes", "空隙：部分格为 0\n→ 空洞"),
+        "compare.sam3": ("★ SAM 3 choice", "★ SAM 3 的选择"),
+        "compare.yours": ("(yours)", "（本次）"),
+        "compare.distill": ("Distill's rule (Odena et al. 2016): when k is not divisible by the stride, output cells "
+                            "receive uneven numbers of contributions and a checkerboard appears; the borders get "
+                            "fewer in every case. Their fix is resize-then-convolve: nearest or bilinear "
+                            "upsampling followed by an ordinary convolution (the resize-conv row above). k=2, s=2 "
+                            "avoids the problem by construction: one contribution per cell.",
+                            "Distill 的规则（Odena 等，2016）：k 不能被 stride 整除时，各输出格收到的贡献数不均，"
+                            "出现棋盘效应；任何情况下边界格都更少。他们的办法是先放大再卷积：先最近邻或双线性上采样，"
+                            "再做普通卷积（即上表的 resize-conv 一行）。"
+                            "k=2、s=2 从结构上避免了这个问题：每格一份贡献。"),
+    }
+)
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape))
+
+
+def human_flops(n: int) -> str:
+    """``26843545600`` → ``26.84 G`` (4 significant digits; decimal prefixes)."""
+    for scale, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if n >= scale:
+            return f"{n / scale:.4g} {prefix}"
+    return str(n)
+
+
+def _titled(title: str, table: Table) -> Group:
+    return Group(Text(title, style="bold"), table)
+
+
+def method_label(method: str, report: CompareReport, lang: str) -> str:
+    kh, kw = report.kernel.shape
+    return t(f"compare.m.{method}", lang, kh=kh, kw=kw, s=report.scale, k=RESIZE_CONV_KERNEL)
+
+
+def _verdict(m: OverlapMap, lang: str) -> str:
+    lo, hi = m.verdict.per_cell
+    if m.verdict.kind == "gaps":
+        return t("compare.v.gaps", lang)
+    if m.verdict.kind == "uneven":
+        return t("compare.v.uneven", lang, lo=lo, hi=hi)
+    return t("compare.v.none", lang) if hi == 1 else t("compare.v.even", lang, n=hi)
+
+
+def render_compare(report: CompareReport, lang: str = "en", precision: int = 3) -> RenderableType:
+    h, w = report.input.shape
+    kh, kw = report.kernel.shape
+    parts: list[RenderableType] = [
+        Text(t("compare.title", lang, h=h, w=w, s=report.scale), style="bold"),
+        Columns([
+            _titled(t("compare.input", lang, h=h, w=w), matrix_table(report.input, precision=precision)),
+            _titled(t("compare.kernel", lang, h=kh, w=kw, s=report.scale),
+                    matrix_table(report.kernel, precision=precision)),
+        ], padding=(0, 4)),
+        Text(""),
+    ]
+    grids = {}
+    for out in report.outputs:
+        title = f"{method_label(out.method, report, lang)} → {_dims(out.values.shape)}"
+        grids[out.method] = _titled(title, matrix_table(out.values, precision=precision))
+    # The two block-like results side by side, then the two smooth ones.
+    parts.append(Columns([grids["nearest"], grids["conv_transpose"]], padding=(1, 4)))
+    parts.append(Columns([grids["bilinear"], grids["bilinear_align_corners"]], padding=(1, 4)))
+    check = report.torch_check
+    parts.append(Text(t("compare.sources", lang, check=t("compare.agrees" if check.agrees else "compare.disagrees",
+                                                           lang),
+                        diff=format_number(check.max_abs_diff, 3) if check.max_abs_diff else "0"), style="dim"))
+    if report.same_as_conv_transpose:
+        methods = ", ".join(method_label(m, report, lang) for m in report.same_as_conv_transpose)
+        parts.append(Text(t("compare.same_as", lang, methods=methods)))
+    else:
+        parts.append(Text(t("compare.learned", lang, s=report.scale), style="dim"))
+    parts.append(Text(""))
+
+    c_in, c_out = report.channels
+    sh, sw = report.size
+    parts.append(Text(t("compare.cost_title", lang, c=c_in, co=c_out, h=sh, w=sw, s=report.scale), style="bold"))
+    table = Table(box=box.SQUARE, padding=(0, 1))
+    table.add_column(t("compare.col.method", lang))
+    table.add_column(t("compare.col.params", lang), justify="right")
+    table.add_column(t("compare.col.flops", lang), justify="right")
+    table.add_column(t("compare.col.shape", lang))
+    table.add_column(t("compare.col.channels", lang))
+    for row in report.costs:
+        table.add_row(method_label(row.method, report, lang), f"{row.parameters:,}", human_flops(row.flops),
+                      _dims(row.output_shape), t("compare.yes" if row.changes_channels else "compare.no", lang))
+    parts.append(table)
+    b = BILINEAR_FLOPS_PER_VALUE
+    parts.append(Text(t("compare.flops_note", lang, b=b, b_mul=4, b_add=b - 4), style="dim"))
+    parts.append(Text(""))
+
+    parts.append(Text(t("compare.overlap_title", lang, n=OVERLAP_INPUT), style="bold"))
+    maps = []
+    for m in report.overlap_maps:
+        title = t("compare.map_title", lang, k=m.kernel, s=m.stride)
+        lines = [title + (" " + t("compare.yours", lang) if m.yours else ""), _verdict(m, lang)]
+        if m.sam3:
+            lines.append(t("compare.sam3", lang))
+        maps.append(Group(Text("\n".join(lines), style="bold"), matrix_table(m.counts)))
+    parts.append(Columns(maps, padding=(0, 3)))
+    parts.append(Text(t("compare.distill", lang), style="dim"))
+    return Group(*parts)
