@@ -62,7 +62,7 @@ define(
         "compare.v.uneven": ("uneven: {lo} to {hi}\n→ checkerboard", "不均匀：{lo} 到 {hi}\n→ 棋盘效应"),
         "compare.v.gaps": ("gaps: some cells get 0\n→ holes", "空隙：部分格为 0\n→ 空洞"),
         "compare.sam3": ("★ SAM 3 choice", "★ SAM 3 的选择"),
-        "compare.yours": ("(yours)", "（本次）"),
+        "compare.yours": (" (yours)", "（本次）"),
         "compare.distill": ("Distill's rule (Odena et al. 2016): when k is not divisible by the stride, output cells "
                             "receive uneven numbers of contributions and a checkerboard appears; the borders get "
                             "fewer in every case. Their fix is resize-then-convolve: nearest or bilinear "
@@ -157,7 +157,7 @@ def render_compare(report: CompareReport, lang: str = "en", precision: int = 3) 
     maps = []
     for m in report.overlap_maps:
         title = t("compare.map_title", lang, k=m.kernel, s=m.stride)
-        lines = [title + (" " + t("compare.yours", lang) if m.yours else ""), _verdict(m, lang)]
+        lines = [title + (t("compare.yours", lang) if m.yours else ""), _verdict(m, lang)]
         if m.sam3:
             lines.append(t("compare.sam3", lang))
         maps.append(Group(Text("\n".join(lines), style="bold"), matrix_table(m.counts)))
