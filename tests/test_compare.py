@@ -254,3 +254,19 @@ def test_golden(name):
     r = run(*GOLDEN_CASES[name], "--no-color")
     assert r.exit_code == 0, r.output
     check_golden(name, r.stdout)
+
+
+def test_readme_section_examples_work_as_written():
+    import re
+    import shlex
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "readme" / "compare.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    commands = [shlex.split(line)[1:] for b in blocks for line in b.splitlines() if line.startswith("convt ")]
+    assert len(commands) >= 3
+    for args in commands:
+        r = runner.invoke(app, args, env=ENV)
+        assert r.exit_code == 0, (args, r.output)
+    default = run().stdout
+    for claim in ("3,277,440", "26.84 G"):
+        assert claim in text and claim in default

@@ -184,3 +184,23 @@ def test_golden(name):
     r = run(*GOLDEN_CASES[name], "--no-color")
     assert r.exit_code == 0, r.output
     check_golden(name, r.stdout)
+
+
+def doc_commands(name: str) -> list[list[str]]:
+    import re
+    import shlex
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "readme" / f"{name}.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    return [shlex.split(line)[1:] for block in blocks for line in block.splitlines() if line.startswith("convt ")]
+
+
+def test_readme_section_examples_work_as_written():
+    commands = doc_commands("shape")
+    assert len(commands) >= 4
+    for args in commands:
+        r = runner.invoke(app, args, env=ENV)
+        assert r.exit_code == 0, (args, r.output)
+    r = run("64", "-k", "2", "-s", "2", "--output-padding", "2")
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "readme" / "shape.md").read_text(encoding="utf-8")
+    assert r.exit_code == 1 and f"`{r.stderr.strip()}`" in doc
