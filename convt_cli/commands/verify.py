@@ -1,14 +1,173 @@
-"""`convt verify` — placeholder until its issue lands."""
+"""`convt verify` — check the NumPy engine, or anyone's implementation, against PyTorch.
+
+The thin edge: read options, build the case list (convt_cli.verify), run it with a progress bar,
+render the report (convt_cli.render.verify) or print JSON. Ctrl-C prints the summary of the cases
+that completed and exits 130. numpy, torch and Rich's tables are imported only when the command runs.
+"""
 
 from __future__ import annotations
 
+import time
+from typing import Annotated, Optional
+
 import typer
 
-from ..errors import ConvtError
+from .._compat import UsageError
+from .common import JsonOption, LangOption, NoColorOption
+
+DTYPE_NAMES = ("float64", "float32", "float16", "bfloat16")
+
+# Typer's Rich help keeps single line breaks, so each paragraph is one string.
+HELP = "\n\n".join([
+    "Check convt's NumPy engine, or your own transposed convolution, against PyTorch.",
+    "The default run is a fixed sweep of 645 cases over 1-, 2- and 3-d (batch 1, batch > 1, unbatched; stride, "
+    "padding, output_padding, dilation, groups, depthwise, bias): float64 values against PyTorch float64, the "
+    "float32 path, the output-size formula, the adjoint identity <conv(a,w),b> = <a,conv_transpose(b,w)>, and "
+    "error parity (configurations PyTorch rejects must be rejected, naming the rule). "
+    "Exit 0: all pass; 1: a case fails; 2: usage error; 130: interrupted (the summary covers what ran).",
+    "--impl contract:",
+    "FUNC(x, weight, bias, *, stride, padding, output_padding, dilation, groups) -> array-like",
+    "x (N, C_in, *spatial), weight (C_in, C_out/groups, *k) and bias (C_out,) are NumPy float64 arrays "
+    "(bias may be None; x is always batched: unbatched cases get N = 1); stride, padding, output_padding and "
+    "dilation are tuples with one int per spatial dim; groups is an int. An exception, a wrong shape or a wrong "
+    "value is a failed case. With --dtype float32 or float16 the arrays have that NumPy dtype; bfloat16 values "
+    "come as float32 arrays.",
+    "Examples: convt verify  |  convt verify --impl my_convt.py:conv_transpose --dims 2  |  "
+    'convt verify --case "2d x=1x4x5x5 w=4x2x3x3 s=2 p=1 op=1 d=1 g=2 bias"',
+])
+
+
+def _check_case(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return value
+    from ..errors import ConvtError
+    from ..verify import CaseSpec
+
+    try:
+        CaseSpec.parse(value)
+    except ConvtError as exc:
+        raise typer.BadParameter(exc.message) from None
+    return value
+
+
+def _check_dims(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return value
+    from ..errors import ConvtError
+    from ..verify import parse_dims
+
+    try:
+        parse_dims(value)
+    except ConvtError as exc:
+        raise typer.BadParameter(exc.message) from None
+    return value
+
+
+def _check_dtype(value: str) -> str:
+    v = value.strip().lower()
+    if v not in DTYPE_NAMES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(DTYPE_NAMES)}")
+    return v
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("verify")
-    def verify() -> None:
-        """Not built yet."""
-        raise ConvtError("convt verify is not built yet")
+    @app.command("verify", help=HELP)
+    def verify(
+        case: Annotated[Optional[str], typer.Option(
+            "--case", callback=_check_case, metavar="SPEC",
+            help='Run one case, in the format printed for failures, e.g. '
+                 '"2d x=1x4x5x5 w=4x2x3x3 s=2 p=1 op=1 d=1 g=2 bias".')] = None,
+        cases: Annotated[Optional[int], typer.Option(
+            "--cases", min=1, max=100_000, metavar="N",
+            help="A random sweep of N forward cases (plus the adjoint and error-parity checks).")] = None,
+        seed: Annotated[Optional[int], typer.Option(
+            "--seed", min=0, metavar="S", help="Seed of the random cases (default 0).")] = None,
+        dims: Annotated[Optional[str], typer.Option(
+            "--dims", callback=_check_dims, metavar="1|2|3",
+            help="Only these spatial dims, e.g. 2 or 1,2 (default: 1,2,3).")] = None,
+        dtype: Annotated[str, typer.Option(
+            "--dtype", callback=_check_dtype, metavar="DTYPE",
+            help="float64 (default), float32, float16 or bfloat16: precision of the checked computation; "
+                 "low precision uses a tolerance scaled by C_in/groups·∏k, stated in the output.")] = "float64",
+        impl: Annotated[Optional[str], typer.Option(
+            "--impl", metavar="MODULE:FUNC|FILE.py:FUNC",
+            help="Check this function instead of convt's engine (contract above).")] = None,
+        fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failing case.")] = False,
+        json_out: JsonOption = False,
+        lang: LangOption = None,
+        no_color: NoColorOption = False,
+    ) -> None:
+        """Check convt's NumPy engine, or your own transposed convolution, against PyTorch (see HELP)."""
+        start = time.perf_counter()
+        from ..cli import set_lang
+
+        lang = set_lang(lang)
+        if case is not None and (cases is not None or seed is not None or dims is not None):
+            raise UsageError("--case runs one case; it cannot be combined with --cases, --seed or --dims")
+
+        from .. import verify as V
+
+        subject = None
+        display = "engine"
+        if impl is not None:
+            try:
+                subject, display = V.load_impl(impl)
+            except V.ImplLoadError as exc:
+                raise typer.BadParameter(str(exc), param_hint="'--impl'") from None
+
+        dim_tuple = V.parse_dims(dims) if dims else V.ALL_DIMS
+        if case is not None:
+            specs = [V.CaseSpec.parse(case)]
+            specs[0].check_budget()
+        elif cases is not None:
+            specs = V.random_sweep(cases, V.DEFAULT_SEED if seed is None else seed, dim_tuple, impl is None)
+        else:
+            specs = V.default_sweep(V.DEFAULT_SEED if seed is None else seed, dim_tuple, impl is None)
+
+        verifier = V.Verifier(subject, dtype=dtype)  # imports torch
+        report = V.Report(
+            subject=display, dtype=dtype, planned=len(specs), seed=None if case is not None else (seed or 0),
+            dims=(specs[0].ndim,) if case is not None else dim_tuple,
+            requested_cases=cases, single_case=case is not None, float32_path=verifier.float32_path,
+        )
+
+        def reproduce(spec: V.CaseSpec) -> str:
+            return V.reproduce_command(spec, impl, dtype)
+
+        from ..output import make_console
+        from ..render import verify as R
+
+        console = make_console(no_color=no_color)
+        err_console = make_console(no_color=no_color, stderr=True)
+        show_progress = not json_out and err_console.is_terminal and len(specs) > 1
+        try:
+            if show_progress:
+                with R.make_progress(err_console, lang) as progress:
+                    task = progress.add_task("verify", total=len(specs))
+                    _run(specs, verifier, report, fail_fast, lambda: progress.advance(task))
+            else:
+                _run(specs, verifier, report, fail_fast, None)
+        except KeyboardInterrupt:
+            report.interrupted = True
+        report.elapsed_s = time.perf_counter() - start
+
+        if json_out:
+            import json
+
+            typer.echo(json.dumps(report.as_json(reproduce), indent=2, allow_nan=False))
+        else:
+            R.render_report(console, report, reproduce, lang, torch_version=str(verifier.torch.__version__))
+        if report.interrupted:
+            raise typer.Exit(130)
+        raise typer.Exit(0 if report.ok else 1)
+
+
+def _run(specs, verifier, report, fail_fast: bool, advance) -> None:  # noqa: ANN001
+    for spec in specs:
+        result = verifier.run_case(spec)
+        report.results.append(result)
+        if advance is not None:
+            advance()
+        if fail_fast and not result.passed:
+            report.stopped_early = report.completed < report.planned
+            break
