@@ -1,14 +1,93 @@
-"""`convt neck` — placeholder until its issue lands."""
+"""`convt neck` — trace shapes, parameters, FLOPs, memory and time through the SAM 3 neck."""
 
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
 import typer
 
-from ..errors import ConvtError
+from .common import JsonOption, LangOption, NoColorOption
 
 
 def register(app: typer.Typer) -> None:
     @app.command("neck")
-    def neck() -> None:
-        """Not built yet."""
-        raise ConvtError("convt neck is not built yet")
+    def neck(
+        shape: Annotated[Optional[str], typer.Option(
+            "--shape", help="Input feature map N×C×H×W: 1x1280x64x64, 1,1280,64,64 or '(1, 1280, 64, 64)'.",
+        )] = None,
+        preset: Annotated[Optional[str], typer.Option(
+            "--preset", help="sam3 (1×1024×72×72, the shipped model) or explainer (1×1280×64×64).",
+        )] = None,
+        d_model: Annotated[int, typer.Option("--d-model", help="Output channels of every branch.")] = 256,
+        scales: Annotated[str, typer.Option(
+            "--scales", help="Scale factors, from 4, 2, 1 and 0.5 (as upstream).",
+        )] = "4,2,1,0.5",
+        dual: Annotated[bool, typer.Option("--dual", help="Add the SAM 2 twin branches (sam2_convs).")] = False,
+        seed: Annotated[int, typer.Option("--seed", help="Seed for the random weights and input.")] = 0,
+        device: Annotated[str, typer.Option(
+            "--device", help="auto (CUDA when available, else CPU), cpu, cuda or meta (shapes only).",
+        )] = "auto",
+        dtype: Annotated[str, typer.Option("--dtype", help="float32, float16 or bfloat16.")] = "float32",
+        verify: Annotated[bool, typer.Option(
+            "--verify", help="Check every ConvTranspose2d output against the NumPy engine; exit 1 on a mismatch.",
+        )] = False,
+        json_out: JsonOption = False,
+        lang: LangOption = None,
+        no_color: NoColorOption = False,
+    ) -> None:
+        """Build the SAM 3 ViTDet neck, run it, and show what every layer does to the tensor.
+
+        Example: convt neck --shape 1x1280x64x64 --verify   (or --preset sam3, or --device meta)
+        """
+        from ..cli import set_lang
+
+        language = set_lang(lang)
+        from ..neck import make_config, plan_neck
+
+        config = make_config(shape=shape, preset=preset, d_model=d_model, scales=scales, dual=dual, seed=seed,
+                             device=device, dtype=dtype, verify=verify)
+        plan = plan_neck(config, verify=verify)  # shape and size errors surface before torch is imported
+        trace = _run(config, plan, verify, language, no_color, json_out)
+        _report(trace, language, no_color, json_out)
+        if trace.interrupted:
+            from ..i18n import t
+
+            typer.echo(t("interrupted", language), err=True)
+            raise typer.Exit(130)
+        if trace.verify_ok is False:
+            raise typer.Exit(1)
+
+
+def _run(config, plan, verify: bool, lang: str, no_color: bool, json_out: bool):
+    """Trace with a progress display on stderr when it is a terminal and the run computes on the CPU."""
+    from ..neck import trace_neck
+    from ..output import make_console
+
+    err = make_console(no_color=no_color, stderr=True)
+    if config.device == "meta" or not err.is_terminal:
+        return trace_neck(config, verify=verify, plan=plan)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..i18n import t
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(t("neck.progress", lang, path="…"), total=len(plan.layers))
+
+        def progress(done: int, total: int, path: str) -> None:
+            bar.update(task, completed=done, total=total, description=t("neck.progress", lang, path=path))
+
+        return trace_neck(config, verify=verify, plan=plan, progress=progress)
+
+
+def _report(trace, lang: str, no_color: bool, json_out: bool) -> None:
+    if json_out:
+        import json
+
+        typer.echo(json.dumps(trace.to_dict(), indent=2, ensure_ascii=False))
+        return
+    from ..output import make_console
+    from ..render.neck import render_trace
+
+    make_console(no_color=no_color).print(render_trace(trace, lang))
