@@ -1,14 +1,322 @@
-"""`convt show` — placeholder until its issue lands."""
+"""`convt show` — every placement step of a transposed convolution as box tables, like the explainer.
+
+The thin edge: read the options into arrays and parameters (parse), build the records
+(``steps.trace_scatter``, ``views.gather_view`` / ``views.matrix_view``, the optional PyTorch check),
+then hand them to the renders in ``convt_cli/render/``. Heavy modules are imported inside the command.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
 import typer
 
-from ..errors import ConvtError
+from .common import LangOption, NoColorOption
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from ..shapes import ConvTransposeParams
+
+VIEWS = ("scatter", "gather", "matrix")
+DEFAULT_INPUT = "1,2;3,4"
+DEFAULT_KERNEL = "1,0;0,1"
+DEFAULT_STRIDE = "2"
+RANDOM_INPUT_RANGE = (0, 9)  # inclusive: small integers for exploring
+RANDOM_KERNEL_RANGE = (-1, 2)
+
+
+def _check_view(value: str) -> str:
+    v = value.strip().lower()
+    if v not in VIEWS:
+        raise typer.BadParameter(f"{value!r} is not a view; use scatter, gather or matrix")
+    return v
+
+
+def _check_precision(value: int) -> int:
+    if not 0 <= value <= 12:
+        raise typer.BadParameter(f"{value} is out of range; use 0 to 12 decimal places")
+    return value
+
+
+@dataclass
+class Job:
+    """One output channel to draw: input (C, *S) and kernel (C, *k) summed over C."""
+
+    x: np.ndarray
+    k: np.ndarray
+    out_channel: int
+    in_channels: range
+    bias: float | None
+
+
+@dataclass
+class Case:
+    x_full: np.ndarray  # (C_in, *S)
+    w_full: np.ndarray  # (C_in, C_out/groups, *k)
+    bias_vec: np.ndarray | None
+    params: ConvTransposeParams
+    channels: bool  # the input was given with a channel axis
+    c_in: int
+    c_out: int
+    out_shape: tuple[int, ...]
+    jobs: list[Job] = field(default_factory=list)
+    seed: int | None = None
+
+
+def _random_array(spec: str, what: str, rng_range: tuple[int, int], seed: int) -> np.ndarray:
+    import numpy as np
+
+    from ..errors import ConvtError
+    from ..limits import check_bytes
+    from ..parsing import parse_size_list
+
+    shape = parse_size_list(spec, f"{what} size")
+    if not 1 <= len(shape) <= 3:
+        raise ConvtError(f"{what} size {spec!r} has {len(shape)} dims; convt show draws 1, 2 or 3 dims",
+                         zh=f"{what} 尺寸 {spec!r} 有 {len(shape)} 维；convt show 只画 1、2 或 3 维")
+    size = 1
+    for s in shape:
+        size *= s
+    check_bytes(size * 8, f"{what} {spec}")  # before allocating anything
+    rng = np.random.default_rng([seed, 0 if what == "--random" else 1])
+    return rng.integers(rng_range[0], rng_range[1] + 1, size=shape, dtype=np.int64)
+
+
+def build_case(*, input_: str | None, kernel: str | None, random: str | None, random_kernel: str | None,
+               seed: int | None, stride: str, padding: str, output_padding: str, dilation: str, groups: int,
+               channel: int | None, bias: str | None) -> Case:
+    """Options → arrays, parameters and the output channels to draw; every check before any big allocation."""
+    import math
+    import secrets
+
+    import numpy as np
+
+    from .._compat import UsageError
+    from ..engine import prepare
+    from ..errors import ConvtError
+    from ..limits import check_bytes
+    from ..parsing import parse_number, parse_per_dim, read_matrix
+
+    if random is not None and input_ is not None:
+        raise UsageError("give either --input or --random, not both")
+    if random_kernel is not None and kernel is not None:
+        raise UsageError("give either --kernel or --random-kernel, not both")
+    per_dim = {name: parse_per_dim(text, name) for name, text in
+               (("stride", stride), ("padding", padding), ("output_padding", output_padding),
+                ("dilation", dilation))}
+    b = None if bias is None else parse_number(bias, "--bias")
+    if (random is not None or random_kernel is not None) and seed is None:
+        seed = secrets.randbelow(1_000_000)
+    x = (_random_array(random, "--random", RANDOM_INPUT_RANGE, seed) if random is not None
+         else read_matrix(input_ if input_ is not None else DEFAULT_INPUT, "input"))
+    k = (_random_array(random_kernel, "--random-kernel", RANDOM_KERNEL_RANGE, seed) if random_kernel is not None
+         else read_matrix(kernel if kernel is not None else DEFAULT_KERNEL, "kernel"))
+    if x.size == 0 or k.size == 0:
+        raise ConvtError("input and kernel must not be empty", zh="输入和卷积核都不能为空")
+
+    if x.ndim == k.ndim:
+        channels = False
+        if not 1 <= x.ndim <= 3:
+            raise ConvtError(
+                f"input of shape {list(x.shape)} has {x.ndim} dims; convt show draws 1, 2 or 3 spatial dims "
+                "(a channel input is (C_in, *spatial) with a kernel (C_in, C_out/groups, *k))",
+                zh=f"形状为 {list(x.shape)} 的输入有 {x.ndim} 维；convt show 只画 1、2 或 3 个空间维",
+            )
+        x_full, w_full = x[None], k[None, None]
+    elif k.ndim == x.ndim + 1 and 2 <= x.ndim <= 4:
+        channels = True
+        x_full, w_full = x, k
+    else:
+        raise ConvtError(
+            f"the kernel has {k.ndim} dims but the input has {x.ndim}: the kernel needs the input's rank, or one "
+            "more for a channel input (C_in, *spatial) with a kernel (C_in, C_out/groups, *k)",
+            zh=f"卷积核有 {k.ndim} 维而输入有 {x.ndim} 维：卷积核的维数须与输入相同；"
+               "带通道的输入 (C_in, *空间) 则配 (C_in, C_out/groups, *k) 的卷积核",
+        )
+    if not channels and groups != 1:
+        raise ConvtError(f"--groups {groups} needs channels: a .npy input (C_in, *spatial) and kernel "
+                         "(C_in, C_out/groups, *k)", zh=f"--groups {groups} 需要带通道的输入与卷积核")
+    c_out_guess = w_full.shape[1] * max(groups, 1)
+    bias_vec = None if b is None else np.full((c_out_guess,), b)
+    _, _, _, params, shapes = prepare(x_full, w_full, bias_vec, per_dim["stride"], per_dim["padding"],
+                                      per_dim["output_padding"], per_dim["dilation"], groups)
+    # The canvas, the output and a few steps' copies must fit the budget before the trace allocates them.
+    extent = math.prod(max((i - 1) * s + d * (kk - 1) + 1, p + o) for i, kk, s, d, p, o in
+                       zip(shapes.spatial, shapes.kernel, params.stride, params.dilation, params.padding,
+                           shapes.out_spatial))
+    check_bytes(extent * 8 * 4 * shapes.out_channels, f"the canvas of {shapes.out_channels} output channel(s)")
+    c_in, c_out = shapes.in_channels, shapes.out_channels
+    if channel is not None and not 0 <= channel < c_out:
+        raise ConvtError(f"--channel {channel} does not exist: the output has {c_out} channel(s), 0 to {c_out - 1}",
+                         zh=f"--channel {channel} 不存在：输出有 {c_out} 个通道（0 到 {c_out - 1}）")
+    cig, cog = c_in // params.groups, c_out // params.groups
+    case = Case(x_full, w_full, bias_vec, params, channels, c_in, c_out, shapes.out_spatial, seed=seed
+                if (random is not None or random_kernel is not None) else None)
+    for co in ([channel] if channel is not None else range(c_out)):
+        g = co // cog
+        chs = range(g * cig, (g + 1) * cig)
+        case.jobs.append(Job(x_full[g * cig:(g + 1) * cig], w_full[g * cig:(g + 1) * cig, co % cog], co, chs, b))
+    return case
+
+
+@dataclass
+class TorchCheck:
+    delta: float
+    ok: bool
+    tolerance: str
+
+
+def torch_check(case: Case) -> TorchCheck:
+    """The whole output from PyTorch versus convt's engine (FACTS.md §3 tolerances for the dtype)."""
+    import numpy as np
+
+    from ..engine import conv_transpose
+    from ..reference import torch_conv_transpose
+
+    p = case.params
+    args = (case.x_full, case.w_full, case.bias_vec, p.stride, p.padding, p.output_padding, p.dilation, p.groups)
+    ours = conv_transpose(*args).astype(np.float64)
+    ref = torch_conv_transpose(*args).astype(np.float64)
+    rtol, atol = (1.3e-6, 1e-5) if ref.dtype == np.float32 else (1e-7, 1e-7)
+    if np.result_type(case.x_full, case.w_full).kind == "f" and np.result_type(case.x_full, case.w_full).itemsize < 8:
+        rtol, atol = 1.3e-6, 1e-5
+    diff = np.abs(ours - ref)
+    delta = float(diff.max()) if diff.size else 0.0
+    ok = bool(np.all(diff <= atol + rtol * np.abs(ref)))
+    return TorchCheck(delta, ok, f"atol {atol:g} + rtol {rtol:g}·|ref|")
+
+
+def run_show(opts: dict[str, Any]) -> int:
+    """Parse → records → render. Returns the exit code."""
+    from rich.rule import Rule
+    from rich.text import Text
+
+    from ..cli import set_lang
+    from ..i18n import t
+    from ..output import check_export_path, export_console, make_console
+    from ..render import scatter as rs
+    from ..render import show_gather, show_matrix
+    from ..render.show_common import Style, check_line, header, legend
+    from ..steps import trace_scatter
+    from ..views import gather_view, matrix_view
+
+    lang = set_lang(opts["lang"])
+    if opts["export"] is not None:
+        check_export_path(opts["export"], opts["force"])
+    case = build_case(**{k: opts[k] for k in ("input_", "kernel", "random", "random_kernel", "seed", "stride",
+                                                "padding", "output_padding", "dilation", "groups", "channel",
+                                                "bias")})
+    p = case.params
+    view = opts["view"]
+    pd = {"stride": p.stride, "padding": p.padding, "output_padding": p.output_padding, "dilation": p.dilation}
+    records = []
+    for job in case.jobs:
+        trace = trace_scatter(job.x, job.k, channels=True, bias=job.bias, max_steps=opts["max_steps"], **pd)
+        extra = None
+        if view == "gather":
+            extra = gather_view(job.x, job.k, channels=True, bias=job.bias, max_steps=opts["max_steps"], **pd)
+        elif view == "matrix":
+            extra = matrix_view(job.x, job.k, channels=True, bias=job.bias, **pd)
+        records.append((job, trace, extra))
+    check = None if opts["no_torch"] else torch_check(case)
+
+    console = make_console(no_color=opts["no_color"], record=opts["export"] is not None)
+    st = Style(lang=lang, precision=opts["precision"], width=console.width)
+    spatial = case.x_full.shape[1:]
+    kshape = case.w_full.shape[2:] if not case.channels else case.w_full.shape
+    console.print(header(p, case.x_full.shape if case.channels else spatial, kshape, case.out_shape, st,
+                         c_in=case.c_in, c_out=case.c_out,
+                         bias=None if case.bias_vec is None else case.bias_vec[0], seed=case.seed))
+    console.print()
+    first_trace = records[0][1]
+    if view == "scatter":
+        overlap = any(int(r[1].write_counts.max()) > 1 for r in records)
+        console.print(legend(st, overlap=overlap, crop=any(p.padding), output_padding=any(p.output_padding),
+                              dilation=any(d > 1 for d in p.dilation)))
+        console.print()
+    for job, trace, extra in records:
+        if case.channels:
+            console.print(Rule(t("show.channel_rule", lang, co=job.out_channel)))
+            chs = f"{job.in_channels.start}–{job.in_channels.stop - 1}" if len(job.in_channels) > 1 \
+                else str(job.in_channels.start)
+            key = "show.channel_note" if len(job.in_channels) > 1 else "show.channel_note_one"
+            console.print(Text(t(key, lang, co=job.out_channel, cout=case.c_out, chs=chs, g=p.groups)))
+            console.print()
+        if view == "scatter":
+            items = rs.render_steps(console, st, trace) + rs.render_result(console, st, trace)
+        elif view == "gather":
+            items = show_gather.render_gather(console, st, extra, trace)
+        else:
+            items = show_matrix.render_matrix(console, st, extra, trace)
+        for item in items:
+            console.print(item)
+        if opts["overlap"]:
+            console.print()
+            for item in rs.render_overlap(console, st, trace):
+                console.print(item)
+        console.print()
+    code = 0
+    if check is not None:
+        console.print(check_line(st, "show.torch_ok", "show.torch_bad", check.delta, check.ok,
+                                 nd=first_trace.ndim, tol=check.tolerance))
+        code = 0 if check.ok else 1
+    else:
+        console.print(Text(t("show.torch_skipped", lang), style="dim"))
+    if opts["export"] is not None:
+        path = export_console(console, opts["export"], opts["force"], title="convt show")
+        make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))))
+    return code
 
 
 def register(app: typer.Typer) -> None:
     @app.command("show")
-    def show() -> None:
-        """Not built yet."""
-        raise ConvtError("convt show is not built yet")
+    def show(
+        input_: Annotated[Optional[str], typer.Option(
+            "--input", "-i", help="Input: \"1,2;3,4\", JSON lists, a .npy/.json/.csv/.txt file, or - for stdin. "
+            "[default: 1,2;3,4]", show_default=False)] = None,
+        kernel: Annotated[Optional[str], typer.Option(
+            "--kernel", "-k", help="Kernel, same forms as --input; a channel .npy kernel is (C_in, C_out/groups, *k). "
+            "[default: 1,0;0,1]", show_default=False)] = None,
+        random: Annotated[Optional[str], typer.Option(
+            "--random", help="A random input of this size (e.g. 3x3), small integers 0..9.")] = None,
+        random_kernel: Annotated[Optional[str], typer.Option(
+            "--random-kernel", help="A random kernel of this size (e.g. 2x2), small integers -1..2.")] = None,
+        seed: Annotated[Optional[int], typer.Option("--seed", help="Seed for --random/--random-kernel.")] = None,
+        stride: Annotated[str, typer.Option("--stride", "-s", help="An int, or one per dim: 2,1.")] = DEFAULT_STRIDE,
+        padding: Annotated[str, typer.Option("--padding", "-p", help="An int, or one per dim.")] = "0",
+        output_padding: Annotated[str, typer.Option("--output-padding", help="An int, or one per dim.")] = "0",
+        dilation: Annotated[str, typer.Option("--dilation", "-d", help="An int, or one per dim.")] = "1",
+        groups: Annotated[int, typer.Option("--groups", help="Groups (channel inputs only).")] = 1,
+        channel: Annotated[Optional[int], typer.Option(
+            "--channel", help="Draw only this output channel (default: every one).")] = None,
+        bias: Annotated[Optional[str], typer.Option("--bias", help="A bias added to every output cell.")] = None,
+        view: Annotated[str, typer.Option("--view", callback=_check_view,
+                                          help="scatter (the explainer's steps), gather or matrix.")] = "scatter",
+        overlap: Annotated[bool, typer.Option("--overlap", help="Also show the contribution-count map.")] = False,
+        max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Steps drawn before skipping.")] = 16,
+        precision: Annotated[int, typer.Option("--precision", callback=_check_precision,
+                                               help="Decimal places for floats.")] = 3,
+        lang: LangOption = None,
+        no_color: NoColorOption = False,
+        export: Annotated[Optional[str], typer.Option(
+            "--export", help="Also write the render to FILE.svg, .html or .txt.")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --export file.")] = False,
+        no_torch: Annotated[bool, typer.Option("--no-torch", help="Skip the PyTorch check (never imports torch).")]
+        = False,
+    ) -> None:
+        """Draw every placement step of a transposed convolution, like the explainer.
+
+        With no options: the explainer's example (input 1,2;3,4, kernel 1,0;0,1, stride 2), checked
+        against torch.nn.functional.conv_transpose2d.
+
+        Example: convt show -i "1,2;3,4" -k "1,1;1,1" -s 1 --overlap
+        """
+        code = run_show(dict(input_=input_, kernel=kernel, random=random, random_kernel=random_kernel, seed=seed,
+                             stride=stride, padding=padding, output_padding=output_padding, dilation=dilation,
+                             groups=groups, channel=channel, bias=bias, view=view, overlap=overlap,
+                             max_steps=max_steps, precision=precision, lang=lang, no_color=no_color, export=export,
+                             force=force, no_torch=no_torch))
+        if code:
+            raise typer.Exit(code)

@@ -1,0 +1,490 @@
+"""Pieces shared by the renders of ``convt show``: labels, number text, box grids that fit the width.
+
+Everything here only lays out what the records hold; nothing is computed that a record does not
+already carry (apart from formatting).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
+from rich.table import Table
+from rich.text import Text
+
+from ..i18n import define, t
+from ..shapes import ConvTransposeParams
+from .grid import format_number
+
+STYLE_WRITE = "bold black on yellow"
+STYLE_ACCUM = "bold white on magenta"
+STYLE_CROP = "dim"
+STYLE_OP = "cyan"
+STYLE_ELEMENT = "bold"
+STYLE_PAD = "dim"
+STYLE_TITLE = "bold"
+STYLE_OK = "bold green"
+STYLE_BAD = "bold red"
+
+COMPACT_MAX_ROWS = 48  # rows of one grid shown in the compact form
+COMPACT_MAX_SLICES = 8  # depth slices of a 3-d grid shown in the compact form
+
+CROP_MARK = "✂"
+OP_MARK = "*"
+
+define(
+    {
+        "show.input_line": ("Input {x} · kernel {k}", "输入 {x} · 卷积核 {k}"),
+        "show.seed": ("random values, seed={seed}", "随机数值，seed={seed}"),
+        "show.output_size": ("Output size = (in − 1)×stride − 2×padding + dilation×(k − 1) + output_padding + 1",
+                             "输出尺寸 = (输入 − 1)×stride − 2×padding + dilation×(k − 1) + output_padding + 1"),
+        "show.channel_note": (
+            "Output channel {co} of {cout}: the sum over input channels {chs} (groups={g}); each step adds "
+            "one input position of every channel in the group",
+            "输出通道 {co}（共 {cout} 个）：对输入通道 {chs} 求和（groups={g}）；"
+            "每一步加入该组所有通道在同一位置的输入",
+        ),
+        "show.channel_note_one": (
+            "Output channel {co} of {cout}: fed by input channel {chs} only (groups={g})",
+            "输出通道 {co}（共 {cout} 个）：只由输入通道 {chs} 贡献（groups={g}）",
+        ),
+        "show.step_title": ("Step {n}: input element {value} (position {pos})",
+                            "步骤{n}: 处理输入元素{value}（位置{pos}）"),
+        "show.input_value": ("input value={value}", "输入值={value}"),
+        "show.input_values": ("input values (per channel)", "输入值（每个通道）"),
+        "show.kernel": ("kernel", "卷积核"),
+        "show.kernel_channel": ("kernel, channel {c}", "卷积核，通道{c}"),
+        "show.product": ("{value} × kernel", "{value} × 卷积核"),
+        "show.product_sum": ("Σ channels value × kernel", "各通道 输入值 × 卷积核 之和"),
+        "show.placed": ("placed at output ({pos})", "放置到输出({pos})"),
+        "show.canvas_after": ("canvas after step {n}", "步骤{n}后的画布"),
+        "show.skipped": (
+            "… {k} more steps not shown (showing {n} of {total}; --max-steps changes this)",
+            "… 还有 {k} 步未显示（共 {total} 步，显示了前 {n} 步；可用 --max-steps 调整）",
+        ),
+        "show.full_canvas": ("Full canvas after all {total} steps, before cropping padding={p}",
+                             "全部 {total} 步后的完整画布（裁剪 padding={p} 之前）"),
+        "show.final": ("Final output {shape}", "最终输出 {shape}"),
+        "show.final_bias": ("Final output {shape} (canvas + bias {b})", "最终输出 {shape}（画布 + 偏置 {b}）"),
+        "show.depth": ("depth {z}", "深度 {z}"),
+        "show.torch_ok": ("Equals torch.nn.functional.conv_transpose{nd}d: max |Δ| = {delta}",
+                          "与 torch.nn.functional.conv_transpose{nd}d 的结果一致：max |Δ| = {delta}"),
+        "show.torch_bad": ("DIFFERS from torch.nn.functional.conv_transpose{nd}d: max |Δ| = {delta} (tolerance {tol})",
+                           "与 torch.nn.functional.conv_transpose{nd}d 的结果不一致：max |Δ| = {delta}（容差 {tol}）"),
+        "show.torch_skipped": ("PyTorch check skipped (--no-torch).", "已跳过 PyTorch 校验（--no-torch）。"),
+        "show.engine_same": ("Same as the scatter (convt's engine): max |Δ| = {delta}",
+                             "与散射视角（convt 引擎）的结果相同：max |Δ| = {delta}"),
+        "show.engine_differs": ("DIFFERS from the scatter (convt's engine): max |Δ| = {delta}",
+                                "与散射视角（convt 引擎）的结果不同：max |Δ| = {delta}"),
+        "show.legend": ("Legend:", "图例："),
+        "show.legend_write": ("a×b written by this step (input value × kernel value)",
+                              "a×b 本步写入（输入值 × 卷积核值）"),
+        "show.legend_accum": ("s+a×b added onto the value s already there (overlap)",
+                              "s+a×b 累加到已有的值 s 上（重叠）"),
+        "show.legend_plain": ("plain number: written by an earlier step; blank: not written yet",
+                              "普通数字：之前的步骤写入；空白：尚未写入"),
+        "show.legend_gap": ("· a gap between kernel taps spread out by dilation (d)",
+                            "· 卷积核按 dilation (d) 展开后抽头之间的空隙"),
+        "show.legend_crop": ("✂ row/column cropped by padding (dimmed)", "✂ 被 padding 裁掉的行/列（暗色）"),
+        "show.legend_op": ("* row/column given back by output_padding", "* 由 output_padding 补回的行/列"),
+        "show.legend_labels": ("other labels: the output index of a canvas row/column",
+                               "其他标签：画布行/列对应的输出下标"),
+        "show.op_computed": (
+            "output_padding={op} along {dim}: index {idx} holds computed canvas values (padding={p} ≥ output_padding)",
+            "{dim} 方向 output_padding={op}：下标 {idx} 是画布上计算出的值（padding={p} ≥ output_padding）",
+        ),
+        "show.op_zero": (
+            "output_padding={op} along {dim}: index {idx} lies past every kernel tap and holds 0 + bias",
+            "{dim} 方向 output_padding={op}：下标 {idx} 超出所有卷积核位置，值为 0 + 偏置",
+        ),
+        "show.channel_rule": ("Output channel {co}", "输出通道 {co}"),
+        "show.compact": ("(compact form: the grid is wider than the terminal)", "（紧凑形式：网格比终端更宽）"),
+        "show.truncated": ("(showing {r} of {rows} rows and {c} of {cols} columns)",
+                           "（显示 {rows} 行中的 {r} 行、{cols} 列中的 {c} 列）"),
+        "show.truncated_depth": ("(showing {z} of {depth} depth slices)", "（显示 {depth} 个深度切片中的 {z} 个）"),
+        "show.overlap_title": ("Contributions per output cell (how many input elements feed it)",
+                               "每个输出单元收到的贡献数（有多少个输入元素写入它）"),
+        "show.verdict_even": ("Verdict: even — every interior cell receives {n} contribution(s): {why}",
+                              "结论：均匀 —— 每个内部单元收到 {n} 个贡献：{why}"),
+        "show.verdict_uneven": (
+            "Verdict: uneven (checkerboard) — interior cells receive {lo} to {hi} contributions: {why}",
+            "结论：不均匀（棋盘效应）—— 内部单元收到 {lo} 到 {hi} 个贡献：{why}",
+        ),
+        "show.verdict_gaps": ("Verdict: gaps — some interior cells receive no contribution: {why}",
+                              "结论：有空隙 —— 部分内部单元收不到任何贡献：{why}"),
+        "show.why_axis": ("{dim}: k={k}, stride={s}, dilation={d} → {counts} per phase",
+                          "{dim}: k={k}, stride={s}, dilation={d} → 各相位 {counts}"),
+        "show.why_divisible": ("k is a multiple of stride", "k 是 stride 的整数倍"),
+        "show.why_not_divisible": ("k is not a multiple of stride", "k 不是 stride 的整数倍"),
+        "show.why_gaps": ("no kernel tap lands on some phases modulo stride", "模 stride 的某些相位上没有卷积核的落点"),
+    }
+)
+
+DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a show render looks: language, number precision and the console width it must fit."""
+
+    lang: str = "en"
+    precision: int = 3
+    width: int = 100
+
+
+def num(value: float | int, st: Style) -> str:
+    return format_number(value, st.precision)
+
+
+def factor(value: float | int, st: Style) -> str:
+    """A number as a factor of a product: negatives in parentheses, ``3×(-1)``."""
+    text = num(value, st)
+    return f"({text})" if text.startswith("-") else text
+
+
+def product_text(terms: Sequence[tuple[float, float]], st: Style) -> str:
+    """``3×1`` for one channel, ``1×1+5×2`` for several."""
+    return "+".join(f"{factor(a, st)}×{factor(b, st)}" for a, b in terms)
+
+
+def pos_text(index: Sequence[int]) -> str:
+    return ",".join(str(i) for i in index)
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    return "×".join(str(s) for s in shape)
+
+
+def per_dim_text(values: Sequence[int]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
+
+
+def value_text(values: Sequence[float], st: Style) -> str:
+    return num(values[0], st) if len(values) == 1 else "(" + ", ".join(num(v, st) for v in values) + ")"
+
+
+def header(params: ConvTransposeParams, x_shape: Sequence[int], k_shape: Sequence[int],
+           out_shape: Sequence[int], st: Style, *, c_in: int = 1, c_out: int = 1,
+           bias: float | None = None, seed: int | None = None) -> RenderableType:
+    """The module line, the shapes and the output-size formula filled in per dim."""
+    nd = params.ndim
+    parts = [f"{c_in}→{c_out}", f"kernel_size={per_dim_text(k_shape[-nd:])}", f"stride={per_dim_text(params.stride)}",
+             f"padding={per_dim_text(params.padding)}", f"output_padding={per_dim_text(params.output_padding)}",
+             f"dilation={per_dim_text(params.dilation)}"]
+    if params.groups != 1:
+        parts.append(f"groups={params.groups}")
+    module = f"ConvTranspose{nd}d(" + ", ".join(parts) + ")"
+    if bias is not None:
+        module += f" + bias {num(bias, st)}"
+    lines: list[RenderableType] = [Text(module, style=STYLE_TITLE),
+                                   Text(t("show.input_line", st.lang, x=shape_text(x_shape), k=shape_text(k_shape)))]
+    if seed is not None:
+        lines.append(Text(t("show.seed", st.lang, seed=seed)))
+    lines.append(Text(t("show.output_size", st.lang)))
+    for name, i, k, s, p, op, d, o in zip(DIM_NAMES[nd], x_shape[-nd:], k_shape[-nd:], params.stride,
+                                          params.padding, params.output_padding, params.dilation, out_shape):
+        lines.append(Text(f"  {name}: ({i} − 1)×{s} − 2×{p} + {d}×({k} − 1) + {op} + 1 = {o}"))
+    return Group(*lines)
+
+
+def legend(st: Style, *, overlap: bool, crop: bool, output_padding: bool, dilation: bool = False) -> RenderableType:
+    lines = [Text(t("show.legend", st.lang), style=STYLE_TITLE)]
+    sample_write = Text("  ")
+    sample_write.append("a×b", style=STYLE_WRITE)
+    sample_write.append(" " + t("show.legend_write", st.lang).split(" ", 1)[1])
+    lines.append(sample_write)
+    if overlap:
+        sample = Text("  ")
+        sample.append("s+a×b", style=STYLE_ACCUM)
+        sample.append(" " + t("show.legend_accum", st.lang).split(" ", 1)[1])
+        lines.append(sample)
+    lines.append(Text("  " + t("show.legend_plain", st.lang)))
+    if dilation:
+        lines.append(Text("  " + t("show.legend_gap", st.lang)))
+    if crop:
+        lines.append(Text("  " + t("show.legend_crop", st.lang), style=STYLE_CROP))
+    if output_padding:
+        lines.append(Text("  " + t("show.legend_op", st.lang), style=STYLE_OP))
+    if crop or output_padding:
+        lines.append(Text("  " + t("show.legend_labels", st.lang)))
+    return Group(*lines)
+
+
+# ----------------------------------------------------------------------------------------------- grids
+
+CellFn = Callable[[tuple[int, ...]], "Text | str"]
+
+
+def _box_table(rows: list[list[Text | str]], row_labels: Sequence[str] | None,
+               col_labels: Sequence[str] | None, compact: bool) -> RenderableType:
+    """A grid of cells. Boxed: labels sit outside the box (column labels above, row labels left)."""
+    ncols = len(rows[0]) if rows else 0
+    if compact:
+        # Plain aligned text (cheap to lay out and measure, whatever the size): one space between columns.
+        widths = [max([1] + [cell_len(str(row[c])) for row in rows]) for c in range(ncols)]
+        if col_labels is not None:
+            widths = [max(w, cell_len(lab)) for w, lab in zip(widths, col_labels)]
+        lab_w = max([cell_len(x) for x in row_labels]) if row_labels is not None else 0
+        out = Text(no_wrap=True, overflow="crop")
+        lines: list[tuple[str, list[Text | str]]] = []
+        if col_labels is not None:
+            lines.append(("", list(col_labels)))
+        lines.extend((row_labels[r] if row_labels is not None else "", row) for r, row in enumerate(rows))
+        for n, (lab, row) in enumerate(lines):
+            if n:
+                out.append("\n")
+            if row_labels is not None:
+                out.append(lab.rjust(lab_w), style="dim")
+            for c, value in enumerate(row):
+                text = value if isinstance(value, Text) else Text(str(value))
+                out.append(" " * (widths[c] - cell_len(text.plain) + 1))
+                out.append_text(text)
+        return out
+    widths = [max([1] + [cell_len(str(row[c])) for row in rows]) for c in range(ncols)]
+    if col_labels is not None:
+        widths = [max(w, cell_len(lab)) for w, lab in zip(widths, col_labels)]
+    table = Table(box=box.SQUARE, show_header=False, show_lines=True, padding=(0, 1), pad_edge=True,
+                  collapse_padding=False)
+    for w in widths:
+        table.add_column("", justify="right", width=w, no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    if col_labels is None and row_labels is None:
+        return table
+    body: RenderableType = table
+    if col_labels is not None:
+        head = Text(" " + "".join(" " + lab.rjust(w) + "  " for lab, w in zip(col_labels, widths)).rstrip(),
+                    style="dim", no_wrap=True)
+        body = Group(head, table)
+    if row_labels is None:
+        return body
+    lines = [""] * (2 if col_labels is not None else 1)
+    for r, lab in enumerate(row_labels):
+        lines.extend([lab, ""] if r < len(row_labels) - 1 else [lab])
+    outer = Table.grid(padding=(0, 1, 0, 0))
+    outer.add_column(justify="right", no_wrap=True)
+    outer.add_column(no_wrap=True)
+    outer.add_row(Text("\n".join(lines), style="dim", no_wrap=True), body)
+    return outer
+
+
+def _slice_table(shape2: tuple[int, ...], cell: Callable[[int, int], Text | str], labels: tuple | None,
+                 compact: bool, width: int) -> tuple[RenderableType, tuple[int, int] | None]:
+    """One 2-d (or 1-row) table; in the compact form, rows and columns beyond what fits are left out."""
+    nrows, ncols = shape2
+    row_labels = list(labels[0]) if labels and labels[0] is not None else None
+    col_labels = list(labels[1]) if labels and labels[1] is not None else None
+    shown_r, shown_c = nrows, ncols
+    if compact:
+        shown_r = min(nrows, COMPACT_MAX_ROWS)
+        considered = min(ncols, max(1, width // 2))  # a compact column takes at least 2 characters
+        texts = [[cell(r, c) for c in range(considered)] for r in range(shown_r)]
+        widths = [max(cell_len(str(texts[r][c])) for r in range(shown_r)) + 1 for c in range(considered)]
+        if col_labels is not None:
+            widths = [max(w, cell_len(lab) + 1) for w, lab in zip(widths, col_labels)]
+        budget = width - (max(cell_len(x) for x in row_labels) + 1 if row_labels else 0) - 2
+        used, shown_c = 0, 0
+        for w in widths:
+            if used + w > budget:
+                break
+            used += w
+            shown_c += 1
+        shown_c = max(1, shown_c)
+        rows = [row[:shown_c] for row in texts]
+    else:
+        rows = [[cell(r, c) for c in range(ncols)] for r in range(nrows)]
+    table = _box_table(rows, row_labels[:shown_r] if row_labels else None,
+                       col_labels[:shown_c] if col_labels else None, compact)
+    cut = (shown_r, shown_c) if (shown_r, shown_c) != (nrows, ncols) else None
+    return table, cut
+
+
+def min_box_width(shape: Sequence[int]) -> int:
+    """A lower bound on the width of the boxed form (each boxed column takes at least 4 characters)."""
+    cols = shape[-1]
+    one = 4 * cols + 1
+    return one if len(shape) < 3 else shape[0] * one + 2 * (shape[0] - 1)
+
+
+def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = None,
+         labels: Sequence[Sequence[str] | None] | None = None, compact: bool = False) -> RenderableType:
+    """An N-d (1, 2 or 3) array as box tables: 1-d one row, 2-d a grid, 3-d depth slices side by side.
+
+    ``cell(index)`` gives each cell's text; ``labels`` optionally names each index along each dim
+    (rows/columns get a label column/header; 3-d depth labels go into the slice titles).
+    """
+    shape = tuple(shape)
+    nd = len(shape)
+    parts: list[RenderableType] = []
+    if not compact and min_box_width(shape) > st.width:
+        # Certainly too wide for boxes: go compact now, without building (and measuring) a huge table.
+        compact = True
+        parts.append(Text(t("show.compact", st.lang), style="dim"))
+    if title:
+        parts.append(Text(title, style=STYLE_TITLE))
+    cuts = []
+    if nd == 1:
+        table, cut = _slice_table((1, shape[0]), lambda r, c: cell((c,)),
+                                  (None, labels[0]) if labels else None, compact, st.width)
+        parts.append(table)
+        cuts.append((cut, (1, shape[0])))
+    elif nd == 2:
+        table, cut = _slice_table(shape, lambda r, c: cell((r, c)), tuple(labels) if labels else None,
+                                  compact, st.width)
+        parts.append(table)
+        cuts.append((cut, shape))
+    else:
+        slices: list[RenderableType] = []
+        depth = min(shape[0], COMPACT_MAX_SLICES) if compact else shape[0]
+        for z in range(depth):
+            lab = (labels[1], labels[2]) if labels else None
+            table, cut = _slice_table(shape[1:], lambda r, c, z=z: cell((z, r, c)), lab, compact, st.width)
+            zlabel = t("show.depth", st.lang, z=z)
+            if labels and labels[0] is not None and labels[0][z] != str(z):
+                zlabel += f" [{labels[0][z]}]"
+            slices.append(Group(Text(zlabel), table))
+            cuts.append((cut, shape[1:]))
+        if compact:
+            parts.extend(slices)
+            if depth < shape[0]:
+                parts.append(Text(t("show.truncated_depth", st.lang, z=depth, depth=shape[0]), style="dim"))
+        else:
+            row = Table.grid(padding=(0, 2))
+            for _ in slices:
+                row.add_column()
+            row.add_row(*slices)
+            parts.append(row)
+    if compact:
+        for cut, full in cuts:
+            if cut is not None:
+                parts.append(Text(t("show.truncated", st.lang, r=cut[0], rows=full[0], c=cut[1], cols=full[1]),
+                                  style="dim"))
+                break
+    return Group(*parts)
+
+
+def width_of(console: Console, renderable: RenderableType) -> int:
+    """The natural width of a renderable (measured without the console's width cap)."""
+    return Measurement.get(console, console.options.update_width(100_000), renderable).maximum
+
+
+def fitted(console: Console, st: Style, build: Callable[[bool], RenderableType]) -> RenderableType:
+    """``build(compact=False)`` when it fits the width, else ``build(compact=True)`` with a note."""
+    full = build(False)
+    if width_of(console, full) <= st.width:
+        return full
+    return Group(Text(t("show.compact", st.lang), style="dim"), build(True))
+
+
+def side_by_side(console: Console, st: Style, panels: Sequence[RenderableType],
+                 separators: Sequence[str]) -> RenderableType | None:
+    """Panels in one row with separators between them, or None when that is wider than the width."""
+    row = Table.grid(padding=(0, 1))
+    cells: list[RenderableType] = []
+    for i, panel in enumerate(panels):
+        if i:
+            row.add_column(vertical="middle")
+            cells.append(Text(separators[i - 1]))
+        row.add_column(vertical="top")
+        cells.append(panel)
+    row.add_row(*cells)
+    return row if width_of(console, row) <= st.width else None
+
+
+def flow(console: Console, st: Style, builders: Sequence[Callable[[bool], RenderableType]],
+         separators: Sequence[str], tail: str = "") -> RenderableType:
+    """Panels side by side with separators, wrapped onto more rows when the width runs out (a row then
+    starts with its separator); a panel too wide on its own falls back to its compact form."""
+    rows: list[RenderableType] = []
+    current: list[tuple[str, RenderableType]] = []
+    for i, build in enumerate(builders):
+        item = (separators[i - 1] if i else "", build(False))
+        if current and width_of(console, _row(current + [item])) <= st.width:
+            current.append(item)
+            continue
+        if current:
+            rows.append(_row(current))
+        if width_of(console, _row([item])) > st.width:
+            item = (item[0], fitted(console, st, build))
+        current = [item]
+    rows.append(_row(current, tail))
+    return rows[0] if len(rows) == 1 else Group(*rows)
+
+
+def _row(items: Sequence[tuple[str, RenderableType]], tail: str = "") -> Table:
+    row = Table.grid(padding=(0, 1))
+    cells: list[RenderableType] = []
+    for sep, panel in items:
+        if sep:
+            row.add_column(vertical="middle")
+            cells.append(Text(sep))
+        row.add_column(vertical="top")
+        cells.append(panel)
+    if tail:
+        row.add_column(vertical="middle")
+        cells.append(Text(tail, style=STYLE_TITLE))
+    row.add_row(*cells)
+    return row
+
+
+def stacked(panels: Sequence[RenderableType], separators: Sequence[str]) -> RenderableType:
+    items: list[RenderableType] = []
+    for i, panel in enumerate(panels):
+        if i and separators[i - 1].strip():
+            items.append(Text(separators[i - 1].strip()))
+        items.append(panel)
+    return Group(*items)
+
+
+def axis_labels(size: int, crop_before: int, keep: int, op_region: range | None) -> list[str]:
+    """Canvas index → label: ``✂`` when padding crops it, else its output index, ``*`` for output_padding."""
+    labels = []
+    for c in range(size):
+        o = c - crop_before
+        if o < 0 or o >= keep:
+            labels.append(CROP_MARK)
+        elif op_region is not None and o in op_region:
+            labels.append(f"{o}{OP_MARK}")
+        else:
+            labels.append(str(o))
+    return labels
+
+
+def output_labels(out_shape: Sequence[int], op_regions: Sequence[range]) -> list[list[str]] | None:
+    if not any(len(r) for r in op_regions):
+        return None
+    return [[f"{o}{OP_MARK}" if o in r else str(o) for o in range(n)] for n, r in zip(out_shape, op_regions)]
+
+
+def values_grid(arr: np.ndarray, st: Style, *, title: str | None = None, labels=None, compact: bool = False,
+                style_of: Callable[[tuple[int, ...]], str | None] | None = None) -> RenderableType:
+    def cell(index: tuple[int, ...]) -> Text | str:
+        text = num(arr[index].item(), st)
+        s = style_of(index) if style_of else None
+        return Text(text, style=s) if s else text
+
+    return grid(arr.shape, cell, st, title=title, labels=labels, compact=compact)
+
+
+def compare_outputs(a: np.ndarray, b: np.ndarray) -> tuple[float, bool]:
+    """max |a - b| and whether they agree: exactly for integers, to float rounding otherwise."""
+    a64, b64 = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    delta = float(np.abs(a64 - b64).max()) if a64.size else 0.0
+    exact = np.asarray(a).dtype.kind in "biu" and np.asarray(b).dtype.kind in "biu"
+    ok = delta == 0 if exact else bool(np.allclose(a64, b64, rtol=1e-5, atol=1e-6))
+    return delta, ok
+
+
+def delta_text(delta: float) -> str:
+    return "0" if delta == 0 else f"{delta:.3g}"
+
+
+def check_line(st: Style, key_ok: str, key_bad: str, delta: float, ok: bool, **fields: object) -> Text:
+    key = key_ok if ok else key_bad
+    return Text(("✓ " if ok else "✗ ") + t(key, st.lang, delta=delta_text(delta), **fields),
+                style=STYLE_OK if ok else STYLE_BAD)

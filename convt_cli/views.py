@@ -1,0 +1,233 @@
+"""The gather and matrix views of a transposed convolution, as plain records (pure: no printing).
+
+Both reach the same output as the scatter (``engine.conv_transpose``), from another side
+(FACTS.md §1):
+
+- gather: insert ``stride-1`` zeros between input elements, pad both ends with
+  ``dilation*(k-1) - padding`` zeros (plus ``output_padding`` at the far end; a negative pad crops),
+  then slide the kernel rotated by 180° over it (stride 1, same dilation);
+- matrix: the ordinary convolution that maps the output space back to the input space is a matrix
+  ``C`` (``n_in × n_out``); the transposed convolution is ``out = Cᵀ·x``.
+
+Inputs follow :func:`convt_cli.steps.trace_scatter`: a single-channel input ``(*S)`` with kernel
+``(*k)``, or with ``channels=True`` an input ``(C, *S)`` and kernel ``(C, *k)`` summed over C into one
+output channel. Never imports Rich or torch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .engine import as_array, result_dtype
+from .errors import ConvtError
+from .limits import check_bytes
+from .shapes import ConvTransposeParams, output_shape
+
+# The matrix view is for sizes that fit on a screen: at most this many entries in C.
+MATRIX_MAX_CELLS = 1024
+MATRIX_MAX_INPUTS = 32  # rows of C (input elements, all channels)
+
+# Kinds of cells in the gather view's padded input.
+PAD, INSERTED, ELEMENT = 0, 1, 2
+
+
+def _normalise(x: object, kernel: object, channels: bool, params: dict) -> tuple[np.ndarray, np.ndarray,
+                                                                                 ConvTransposeParams]:
+    xa = as_array(x, "input")
+    ka = as_array(kernel, "kernel")
+    if not channels:
+        xa, ka = xa[None], ka[None]
+    nd = xa.ndim - 1
+    if nd not in (1, 2, 3):
+        raise ConvtError(f"input of shape {list(xa.shape)} must have 1, 2 or 3 spatial dims")
+    if ka.ndim != xa.ndim:
+        raise ConvtError(f"kernel has {ka.ndim - 1} dims but the input has {nd}; both must have the same rank")
+    if ka.shape[0] != xa.shape[0]:
+        raise ConvtError(f"kernel has {ka.shape[0]} channels but the input has {xa.shape[0]}")
+    p = ConvTransposeParams.make(nd, params.get("stride", 1), params.get("padding", 0),
+                                 params.get("output_padding", 0), params.get("dilation", 1))
+    return xa, ka, p
+
+
+@dataclass(frozen=True)
+class GatherStep:
+    """One output cell of the gather view: the rotated kernel laid over the padded input."""
+
+    number: int  # 1-based
+    index: tuple[int, ...]  # output position
+    window: tuple[tuple[int, ...], ...]  # padded-input positions read, one per kernel tap (row-major)
+    terms: tuple[tuple[tuple[float, float], ...], ...]  # per tap: (padded value, rotated kernel value) per channel
+    value: float  # the output value (bias included)
+
+
+@dataclass(frozen=True)
+class GatherView:
+    input: np.ndarray  # (C, *S)
+    kernel: np.ndarray  # (C, *k)
+    params: ConvTransposeParams
+    bias: float
+    zero_inserted: np.ndarray  # (C, *((S-1)*stride + 1))
+    pad_before: tuple[int, ...]  # dilation*(k-1) - padding (negative: that many positions cropped)
+    pad_after: tuple[int, ...]  # pad_before + output_padding
+    padded: np.ndarray  # (C, *P), P = out + dilation*(k-1)
+    kinds: np.ndarray  # (*P): ELEMENT, INSERTED (a stride zero) or PAD
+    rotated: np.ndarray  # (C, *k): the kernel rotated 180° (flipped along every spatial axis)
+    steps: tuple[GatherStep, ...]  # the first max_steps output cells
+    total_steps: int
+    output: np.ndarray  # (*out), bias included
+
+    @property
+    def ndim(self) -> int:
+        return self.params.ndim
+
+    @property
+    def skipped_steps(self) -> int:
+        return self.total_steps - len(self.steps)
+
+
+def gather_view(
+    x: object,
+    kernel: object,
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    output_padding: object = 0,
+    dilation: object = 1,
+    bias: float | None = None,
+    channels: bool = False,
+    max_steps: int | None = None,
+) -> GatherView:
+    """Record the gather view; the output is computed here, by the gather, not by the engine."""
+    xa, ka, params = _normalise(x, kernel, channels,
+                                {"stride": stride, "padding": padding, "output_padding": output_padding,
+                                 "dilation": dilation})
+    spatial, ksize = xa.shape[1:], ka.shape[1:]
+    out = output_shape(spatial, ksize, params)
+    c = xa.shape[0]
+    dtype = result_dtype(xa, ka) if bias is None else result_dtype(xa, ka, np.asarray(bias))
+    inserted_shape = tuple((i - 1) * s + 1 for i, s in zip(spatial, params.stride))
+    before = tuple(d * (k - 1) - p for d, k, p in zip(params.dilation, ksize, params.padding))
+    after = tuple(b + op for b, op in zip(before, params.output_padding))
+    padded_shape = tuple(o + d * (k - 1) for o, d, k in zip(out, params.dilation, ksize))
+    check_bytes(c * (math.prod(inserted_shape) + math.prod(padded_shape)) * dtype.itemsize
+                + math.prod(padded_shape) + math.prod(out) * dtype.itemsize, "the gather view's padded input")
+
+    zi = np.zeros((c,) + inserted_shape, dtype=dtype)
+    zi[(slice(None),) + tuple(slice(None, None, s) for s in params.stride)] = xa
+    kinds_zi = np.full(inserted_shape, INSERTED, dtype=np.int8)
+    kinds_zi[tuple(slice(None, None, s) for s in params.stride)] = ELEMENT
+
+    # padded[q] = zero_inserted[q - before] where that index exists, else a padding zero.
+    padded = np.zeros((c,) + padded_shape, dtype=dtype)
+    kinds = np.full(padded_shape, PAD, dtype=np.int8)
+    dst, src = [], []
+    for b, n_zi, n_p in zip(before, inserted_shape, padded_shape):
+        lo, hi = max(0, b), min(n_p, b + n_zi)
+        if hi <= lo:
+            lo = hi = 0
+        dst.append(slice(lo, hi))
+        src.append(slice(lo - b, hi - b) if hi > lo else slice(0, 0))
+    padded[(slice(None),) + tuple(dst)] = zi[(slice(None),) + tuple(src)]
+    kinds[tuple(dst)] = kinds_zi[tuple(src)]
+
+    rotated = ka[(slice(None),) + (slice(None, None, -1),) * len(ksize)].astype(dtype, copy=False)
+    output = np.zeros(out, dtype=dtype)
+    taps = list(itertools.product(*(range(k) for k in ksize)))
+    for tap in taps:
+        window = tuple(slice(j * d, j * d + o) for j, d, o in zip(tap, params.dilation, out))
+        output += np.einsum("c...,c->...", padded[(slice(None),) + window], rotated[(slice(None),) + tap])
+    if bias is not None:
+        output = output + np.asarray(bias, dtype=dtype)
+
+    total = math.prod(out)
+    limit = total if max_steps is None else max(0, min(max_steps, total))
+    steps = []
+    for number, index in enumerate(itertools.islice(itertools.product(*(range(o) for o in out)), limit), start=1):
+        window = tuple(tuple(i + j * d for i, j, d in zip(index, tap, params.dilation)) for tap in taps)
+        terms = tuple(
+            tuple(zip(padded[(slice(None),) + pos].tolist(), rotated[(slice(None),) + tap].tolist()))
+            for pos, tap in zip(window, taps)
+        )
+        steps.append(GatherStep(number, index, window, terms, output[index].item()))
+    return GatherView(
+        input=xa, kernel=ka, params=params, bias=0.0 if bias is None else bias, zero_inserted=zi,
+        pad_before=before, pad_after=after, padded=padded, kinds=kinds, rotated=rotated, steps=tuple(steps),
+        total_steps=total, output=output,
+    )
+
+
+@dataclass(frozen=True)
+class MatrixView:
+    input: np.ndarray  # (C, *S)
+    kernel: np.ndarray  # (C, *k)
+    params: ConvTransposeParams
+    bias: float
+    out_shape: tuple[int, ...]
+    matrix: np.ndarray  # C: (C*prod(S), prod(out)); row r = input element (channel, position) in row-major order
+    row_index: tuple[tuple[int, ...], ...]  # (channel, *position) of each row of C
+    col_index: tuple[tuple[int, ...], ...]  # output position of each column of C
+    x_flat: np.ndarray  # (C*prod(S),)
+    out_flat: np.ndarray  # Cᵀ·x (+ bias), (prod(out),)
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.out_flat.reshape(self.out_shape)
+
+
+def matrix_size(x_shape: tuple[int, ...], k_shape: tuple[int, ...], params: ConvTransposeParams,
+                channels: bool) -> tuple[int, int]:
+    """(rows, columns) of C for these shapes: input elements × output elements."""
+    spatial = x_shape[1:] if channels else x_shape
+    kernel = k_shape[1:] if channels else k_shape
+    c = x_shape[0] if channels else 1
+    return c * math.prod(spatial), math.prod(output_shape(tuple(spatial), tuple(kernel), params))
+
+
+def matrix_view(
+    x: object,
+    kernel: object,
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    output_padding: object = 0,
+    dilation: object = 1,
+    bias: float | None = None,
+    channels: bool = False,
+) -> MatrixView:
+    """Build C and compute ``Cᵀ·x``; refuses (ConvtError) sizes beyond the screen-sized limit."""
+    xa, ka, params = _normalise(x, kernel, channels,
+                                {"stride": stride, "padding": padding, "output_padding": output_padding,
+                                 "dilation": dilation})
+    c = xa.shape[0]
+    spatial, ksize = xa.shape[1:], ka.shape[1:]
+    out = output_shape(spatial, ksize, params)
+    rows, cols = c * math.prod(spatial), math.prod(out)
+    if rows * cols > MATRIX_MAX_CELLS or rows > MATRIX_MAX_INPUTS:
+        raise ConvtError(
+            f"the matrix view needs a {rows}×{cols} matrix C ({rows * cols} entries); it is drawn only up to "
+            f"{MATRIX_MAX_CELLS} entries and {MATRIX_MAX_INPUTS} input elements. Use a smaller input, "
+            "or --view scatter or --view gather",
+            zh=f"矩阵视图需要 {rows}×{cols} 的矩阵 C（{rows * cols} 个元素）；最多只画 {MATRIX_MAX_CELLS} 个元素、"
+               f"{MATRIX_MAX_INPUTS} 个输入元素。请用更小的输入，或 --view scatter / --view gather",
+        )
+    dtype = result_dtype(xa, ka) if bias is None else result_dtype(xa, ka, np.asarray(bias))
+    matrix = np.zeros((rows, cols), dtype=dtype)
+    col_index = tuple(itertools.product(*(range(o) for o in out)))
+    row_index = tuple((ch,) + pos for ch in range(c) for pos in itertools.product(*(range(i) for i in spatial)))
+    taps = list(itertools.product(*(range(k) for k in ksize)))
+    for r, (ch, *pos) in enumerate(row_index):
+        for tap in taps:
+            o = tuple(i * s + j * d - p for i, s, j, d, p in
+                      zip(pos, params.stride, tap, params.dilation, params.padding))
+            if all(0 <= oi < n for oi, n in zip(o, out)):
+                matrix[r, int(np.ravel_multi_index(o, out))] += ka[(ch,) + tap]
+    x_flat = xa.reshape(-1).astype(dtype, copy=False)
+    out_flat = matrix.T @ x_flat
+    if bias is not None:
+        out_flat = out_flat + np.asarray(bias, dtype=dtype)
+    return MatrixView(input=xa, kernel=ka, params=params, bias=0.0 if bias is None else bias, out_shape=out,
+                      matrix=matrix, row_index=row_index, col_index=col_index, x_flat=x_flat, out_flat=out_flat)
