@@ -75,10 +75,11 @@ class AxisSize:
     formula: str
     canvas: int  # (in - 1)*stride + dilation*(k - 1) + 1, before cropping
     canvas_formula: str
-    output_padding_values: tuple[int, ...]  # legal output_padding: smaller than stride OR dilation
-    reachable: tuple[tuple[int, int], ...]  # (output_padding, output size), positive sizes only
+    output_padding_max: int  # legal output_padding: 0 .. max(stride, dilation) - 1 (smaller than stride OR dilation)
+    reachable_ops: tuple[int, int]  # (first, last) output_padding giving a positive size
+    reachable_sizes: tuple[int, int]  # (first, last) size reached with them; every size between is reachable
     output_size_range: tuple[int, int]  # what nn.ConvTranspose forward(output_size=...) accepts
-    overlap_counts: tuple[int, ...]  # taps landing on each phase o mod stride (interior cells)
+    overlap_counts: tuple[int, ...] | None  # taps landing on each phase o mod stride; None when stride > 64
     inverse: InverseConv
     inverse_formula: str
 
@@ -119,7 +120,7 @@ class SizeReport:
     out_spatial: tuple[int, ...]
     axes: tuple[AxisSize, ...]
     overlap_kind: str  # even / uneven / gaps (shapes.OverlapVerdict.kind)
-    overlap_counts: tuple[tuple[int, ...], ...]
+    overlap_counts: tuple[tuple[int, ...] | None, ...]
     per_cell: tuple[int, int]  # (min, max) contributions per interior output cell
     tensor: TensorInfo | None
 
@@ -158,6 +159,8 @@ def module_repr(ndim: int, c_in: int, c_out: int, kernel: tuple[int, ...], param
 def _axis(name: str, i: int, k: int, s: int, p: int, op: int, d: int) -> AxisSize:
     inv = inverse_conv(i, k, s, p, op, d)
     base = output_size(i, k, s, p, 0, d)
+    ops = output_padding_range(s, d)  # a range: never materialised (dilation may be huge)
+    first_op = max(0, 1 - base)  # the chosen op gives a positive size, so first_op ≤ op
     return AxisSize(
         axis=name,
         in_size=i,
@@ -170,10 +173,11 @@ def _axis(name: str, i: int, k: int, s: int, p: int, op: int, d: int) -> AxisSiz
         formula=output_formula(i, k, s, p, op, d),
         canvas=canvas_size(i, k, s, d),
         canvas_formula=canvas_formula(i, k, s, d),
-        output_padding_values=tuple(output_padding_range(s, d)),
-        reachable=tuple((o, base + o) for o in output_padding_range(s, d) if base + o > 0),
+        output_padding_max=ops[-1],
+        reachable_ops=(first_op, ops[-1]),
+        reachable_sizes=(base + first_op, base + ops[-1]),
         output_size_range=(base, base + s - 1),
-        overlap_counts=overlap_verdict((k,), (s,), (d,)).counts[0],
+        overlap_counts=axis_overlap(k, s, d)[2],
         inverse=inv,
         inverse_formula=inverse_formula(inv),
     )
@@ -259,7 +263,7 @@ def size_report(
               params.dilation[a])
         for a in range(nd)
     )
-    verdict = overlap_verdict(ks, params.stride, params.dilation)
+    kind, per_cell, counts = overlap_summary(ks, params.stride, params.dilation)
     tensor = None
     if out_channels is not None:
         tensor = TensorInfo(
@@ -281,11 +285,60 @@ def size_report(
         params=params,
         out_spatial=shapes.out_spatial,
         axes=axes,
-        overlap_kind=verdict.kind,
-        overlap_counts=verdict.counts,
-        per_cell=verdict.per_cell,
+        overlap_kind=kind,
+        overlap_counts=counts,
+        per_cell=per_cell,
         tensor=tensor,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Overlap, safe for huge values
+
+
+MAX_PHASES_LISTED = 64
+_SHARED_LOOP_LIMIT = 10**6  # shapes.overlap_verdict loops k·s times per axis
+
+
+def axis_overlap(k: int, s: int, d: int) -> tuple[int, int, tuple[int, ...] | None]:
+    """(min, max, counts) of the taps ``j < k`` landing on each phase ``j·d mod s``, in closed form.
+
+    ``j·d ≡ r (mod s)`` has solutions only for ``r`` divisible by ``g = gcd(d, s)``; they repeat every
+    ``m = s/g`` taps. Agrees with :func:`convt_cli.shapes.overlap_verdict` (tested), without its k·s loop.
+    """
+    g = math.gcd(d, s)
+    m = s // g
+    lo = 0 if g > 1 else k // m
+    hi = -(-k // m)
+    counts = None
+    if s <= MAX_PHASES_LISTED:
+        inv = pow((d // g) % m, -1, m) if m > 1 else 0
+        listed = []
+        for r in range(s):
+            if r % g:
+                listed.append(0)
+                continue
+            j0 = ((r // g) * inv) % m if m > 1 else 0
+            listed.append((k - 1 - j0) // m + 1 if j0 < k else 0)
+        counts = tuple(listed)
+        lo, hi = min(listed), max(listed)
+    return lo, hi, counts
+
+
+def overlap_summary(kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+                    ) -> tuple[str, tuple[int, int], tuple[tuple[int, ...] | None, ...]]:
+    """(kind, (min, max) per interior cell, per-axis phase counts): shapes.overlap_verdict when it is
+    cheap, the closed form of :func:`axis_overlap` when k·s is huge."""
+    if all(k * s <= _SHARED_LOOP_LIMIT for k, s in zip(kernel, stride)):
+        verdict = overlap_verdict(kernel, stride, dilation)
+        return verdict.kind, verdict.per_cell, verdict.counts
+    axes = [axis_overlap(k, s, d) for k, s, d in zip(kernel, stride, dilation)]
+    if any(lo == 0 for lo, _, _ in axes):
+        kind = "gaps"
+    else:
+        kind = "even" if all(lo == hi for lo, hi, _ in axes) else "uneven"
+    per_cell = (math.prod(lo for lo, _, _ in axes), math.prod(hi for _, hi, _ in axes))
+    return kind, per_cell, tuple(c for _, _, c in axes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -388,6 +441,11 @@ def search_target(
     for value, name in ((kernel, "kernel"), (target[0], "target")):
         if value is not None and value < 1:
             raise ConvtError(f"{name}={value} must be positive", zh=f"{name}={value} 必须为正数")
+    for value, name in ((kernel, "kernel"), (stride, "stride"), (dilation, "dilation")):
+        if value is not None and value > MAX_SEARCH_BOUND:
+            raise ConvtError(f"{name}={value} is too large for --target: the search takes values up to "
+                             f"{MAX_SEARCH_BOUND}",
+                             zh=f"{name}={value} 对 --target 太大：搜索只取不超过 {MAX_SEARCH_BOUND} 的值")
     # The shared per-parameter rules (stride > 0, padding ≥ 0, output_padding < stride or dilation, ...).
     ConvTransposeParams.make(1, 1 if stride is None else stride, padding or 0, 0, dilation)
     if output_padding is not None:
@@ -400,7 +458,7 @@ def search_target(
             per_axis = [_axis_solutions(i, t, k, s, dilation, padding, output_padding) for i, t in zip(size, target)]
             if not all(per_axis):
                 continue
-            verdict = overlap_verdict((k,) * len(size), (s,) * len(size), (dilation,) * len(size))
+            kind, per_cell, _ = overlap_summary((k,) * len(size), (s,) * len(size), (dilation,) * len(size))
             for combo in _product(per_axis):
                 ps = tuple(p for p, _ in combo)
                 ops = tuple(op for _, op in combo)
@@ -411,7 +469,7 @@ def search_target(
                 )
                 found.append(Candidate(
                     kernel=k, stride=s, dilation=dilation, padding=ps, output_padding=ops, out_sizes=outs,
-                    overlap_kind=verdict.kind, per_cell=verdict.per_cell, keeps_edges=keeps,
+                    overlap_kind=kind, per_cell=per_cell, keeps_edges=keeps,
                     sam3=(k == 2 and s == 2 and dilation == 1 and not any(ps) and not any(ops)),
                 ))
     found.sort(key=lambda c: c.rank_key)
@@ -458,10 +516,10 @@ def report_dict(report: SizeReport) -> dict:
                 "formula": a.formula,
                 "canvas": a.canvas,
                 "canvas_formula": a.canvas_formula,
-                "output_padding_values": list(a.output_padding_values),
-                "reachable": [{"output_padding": op, "size": size} for op, size in a.reachable],
+                "output_padding_range": [0, a.output_padding_max],
+                "reachable": {"output_padding": list(a.reachable_ops), "sizes": list(a.reachable_sizes)},
                 "forward_output_size_range": list(a.output_size_range),
-                "taps_per_phase": list(a.overlap_counts),
+                "taps_per_phase": None if a.overlap_counts is None else list(a.overlap_counts),
                 "inverse_conv": {
                     "kernel_size": a.inverse.kernel,
                     "stride": a.inverse.stride,

@@ -98,6 +98,11 @@ def _check_grid(arr: np.ndarray, what: str) -> np.ndarray:
     return arr
 
 
+def _exact(arr: np.ndarray) -> np.ndarray:
+    """Integers as int64, everything else as float64: every method computes at the reference precision."""
+    return arr.astype(np.int64) if np.can_cast(arr.dtype, np.int64) else arr.astype(np.float64)
+
+
 def interpolate(x: np.ndarray, scale: int, mode: str, align_corners: bool | None = None) -> np.ndarray:
     """``torch.nn.functional.interpolate`` of a 2-d grid in float64 (torch imported here)."""
     from .reference import torch_module
@@ -160,8 +165,8 @@ def compare(
 ) -> CompareReport:
     """Upsample ``x`` (2-d) by ``scale`` with nearest, bilinear (align_corners False/True) and a
     ConvTranspose2d with ``kernel`` and ``stride=scale``; cost each method for ``channels`` on ``size``."""
-    xa = _check_grid(as_array(DEFAULT_INPUT if x is None else x, "input"), "input")
-    ka = _check_grid(as_array(DEFAULT_KERNEL if kernel is None else kernel, "kernel"), "kernel")
+    xa = _exact(_check_grid(as_array(DEFAULT_INPUT if x is None else x, "input"), "input"))
+    ka = _exact(_check_grid(as_array(DEFAULT_KERNEL if kernel is None else kernel, "kernel"), "kernel"))
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
         raise ConvtError(f"scale={scale!r} must be a positive whole number (it is also the stride)",
                          zh=f"scale={scale!r} 必须是正整数（它也是 stride）")
@@ -214,6 +219,26 @@ def compare(
         costs=cost_table(channels, size, (kh, kw), scale, padding, output_padding),
         overlap_maps=tuple(maps),
     )
+
+
+MAX_SHOWN_SIDE = 64
+
+
+def check_displayable(x_shape: tuple[int, ...], k_shape: tuple[int, ...], scale: int, padding: int = 0,
+                      output_padding: int = 0) -> None:
+    """Refuse, before any work, grids too large to print as box tables (``--json`` has no limit)."""
+    if len(x_shape) != 2 or len(k_shape) != 2:
+        return  # compare() names the real problem
+    sides = [n * scale for n in x_shape]
+    sides += [(n - 1) * scale - 2 * padding + (k - 1) + output_padding + 1 for n, k in zip(x_shape, k_shape)]
+    if max(sides) > MAX_SHOWN_SIDE:
+        h, w = x_shape
+        raise ConvtError(
+            f"the {h}×{w} input upsampled by {scale} gives grids of up to {max(sides)} per side, too large to "
+            f"show as tables (at most {MAX_SHOWN_SIDE}); use a smaller input or scale, or --json",
+            zh=f"{h}×{w} 的输入放大 {scale} 倍后网格边长可达 {max(sides)}，太大，无法以表格显示"
+               f"（最多 {MAX_SHOWN_SIDE}）；请用更小的输入或倍数，或用 --json",
+        )
 
 
 def _plain(values: np.ndarray) -> list:

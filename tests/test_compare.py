@@ -270,3 +270,23 @@ def test_readme_section_examples_work_as_written():
     default = run().stdout
     for claim in ("3,277,440", "26.84 G"):
         assert claim in text and claim in default
+
+
+def test_low_precision_files_are_compared_at_float64(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.linspace(0.1, 1.7, 12, dtype=np.float16).reshape(3, 4))
+    r = run("-i", str(path), "-k", "0.3,0.7;0.1,0.9", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["torch_check"]["agrees"] is True
+    x64 = torch.as_tensor(np.load(path).astype(np.float64))[None, None]
+    k64 = torch.tensor([[[[0.3, 0.7], [0.1, 0.9]]]], dtype=torch.float64)
+    assert data["outputs"]["conv_transpose"]["values"] == F.conv_transpose2d(x64, k64, stride=2)[0, 0].tolist()
+
+
+def test_grids_too_large_for_tables_are_refused_before_work():
+    r = run("--scale", "20")
+    assert r.exit_code == 1 and r.stdout == ""
+    assert r.stderr.startswith("Error: the 4×4 input upsampled by 20 gives grids of up to 80 per side")
+    r = run("--scale", "20", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["outputs"]["nearest"]["shape"] == [80, 80]

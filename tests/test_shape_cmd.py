@@ -91,7 +91,8 @@ def test_json_report():
     assert data["sam3_choice"] is True
     axis = data["axes"][0]
     assert axis["canvas"] == 128 and axis["inverse_conv"]["output"] == 64 and axis["inverse_conv"]["round_trip"]
-    assert [x["size"] for x in axis["reachable"]] == [128, 129]
+    assert axis["reachable"] == {"output_padding": [0, 1], "sizes": [128, 129]}
+    assert axis["output_padding_range"] == [0, 1] and axis["taps_per_phase"] == [1, 1]
 
 
 def test_per_dim_sizes_and_options():

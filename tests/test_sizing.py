@@ -8,8 +8,15 @@ from hypothesis import strategies as st
 
 from convt_cli.engine import conv_transpose
 from convt_cli.errors import ConvtError
-from convt_cli.shapes import ConvTransposeParams
-from convt_cli.sizing import report_dict, search_dict, search_target, size_report
+from convt_cli.shapes import ConvTransposeParams, overlap_verdict
+from convt_cli.sizing import (
+    axis_overlap,
+    overlap_summary,
+    report_dict,
+    search_dict,
+    search_target,
+    size_report,
+)
 
 # (in, k, s, p, op, d) → (out, canvas), each worked out by hand:
 #   out = (in-1)*s - 2p + d(k-1) + op + 1, canvas = (in-1)*s + d(k-1) + 1
@@ -60,19 +67,25 @@ def test_formula_text_of_the_issue():
 
 def test_output_padding_range_and_reachable_sizes():
     axis = size_report((64,), 3, 2, 1).axes[0]
-    assert axis.output_padding_values == (0, 1)  # smaller than stride 2
-    assert axis.reachable == ((0, 127), (1, 128))
+    assert axis.output_padding_max == 1  # smaller than stride 2
+    assert (axis.reachable_ops, axis.reachable_sizes) == ((0, 1), (127, 128))
     assert axis.output_size_range == (127, 128)
     # stride 1, dilation 2: output_padding 1 is legal (smaller than dilation), forward() accepts only one size
     axis = size_report((4,), 3, 1, 0, 0, 2).axes[0]
-    assert axis.output_padding_values == (0, 1)
-    assert axis.reachable == ((0, 8), (1, 9))
+    assert axis.output_padding_max == 1
+    assert (axis.reachable_ops, axis.reachable_sizes) == ((0, 1), (8, 9))
     assert axis.output_size_range == (8, 8)
+    # (1-1)*3 - 2*1 + 0 + op + 1 = op - 1: only op = 2 gives a positive size
+    axis = size_report((1,), 1, 3, 1, 2).axes[0]
+    assert (axis.reachable_ops, axis.reachable_sizes) == ((2, 2), (1, 1))
 
 
 def test_reachable_sizes_are_what_the_engine_produces():
     for i, k, s, p, d in [(3, 3, 2, 1, 1), (4, 2, 3, 0, 1), (3, 2, 1, 0, 3)]:
-        for op, size in size_report((i,), k, s, p, 0, d).axes[0].reachable:
+        axis = size_report((i,), k, s, p, 0, d).axes[0]
+        (op0, op1), (s0, s1) = axis.reachable_ops, axis.reachable_sizes
+        assert s1 - s0 == op1 - op0
+        for op, size in zip(range(op0, op1 + 1), range(s0, s1 + 1)):
             out = conv_transpose([[[1.0] * i]], [[[1.0] * k]], stride=s, padding=p, output_padding=op, dilation=d)
             assert out.shape[-1] == size
 
@@ -185,6 +198,30 @@ def test_random_sizes_match_hand_formula_and_engine(i, k, s, p, op, d):
     assert out.shape[-1] == axis.out_size
     inv_lhs, inv_rhs = evaluate(axis.inverse_formula)
     assert inv_lhs == inv_rhs == axis.inverse.out_size
+
+
+def test_closed_form_overlap_agrees_with_the_shared_verdict():
+    for k in range(1, 10):
+        for s in range(1, 7):
+            for d in range(1, 5):
+                verdict = overlap_verdict((k,), (s,), (d,))
+                lo, hi, counts = axis_overlap(k, s, d)
+                assert counts == verdict.counts[0], (k, s, d)
+                assert (lo, hi) == verdict.per_cell, (k, s, d)
+
+
+def test_huge_values_stay_instant():
+    # k = s = 2**31 - 1 (prime), d = 10**6: every phase gets exactly one tap; nothing is looped or listed
+    r = size_report((4,), 2**31 - 1, 2**31 - 1, 0, 0, 10**6)
+    assert r.overlap_kind == "even" and r.per_cell == (1, 1) and r.overlap_counts == (None,)
+    assert r.axes[0].output_padding_max == 2**31 - 2
+    assert r.axes[0].out_size == hand_out(4, 2**31 - 1, 2**31 - 1, 0, 0, 10**6)
+    # closed form beyond the shared loop: stride 10**7 with k = 3 leaves gaps; d = s shares every tap
+    assert overlap_summary((3,), (10**7,), (1,))[:2] == ("gaps", (0, 1))
+    assert overlap_summary((2 * 10**7,), (10**7,), (1,))[:2] == ("even", (2, 2))
+    assert overlap_summary((3 * 10**7 + 1,), (10**7,), (1,))[:2] == ("uneven", (3, 4))
+    with pytest.raises(ConvtError, match="too large for --target"):
+        search_target((64,), (128,), stride=10**5)
 
 
 # ---------------------------------------------------------------- --target

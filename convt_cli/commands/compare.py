@@ -38,8 +38,8 @@ def register(app: typer.Typer) -> None:
         from ..cli import set_lang
         from ..output import make_console
         from ..parsing import parse_size_list, read_matrix
+        from ..upsampling import DEFAULT_INPUT, DEFAULT_KERNEL, check_displayable, compare_dict
         from ..upsampling import compare as run_compare
-        from ..upsampling import compare_dict
 
         lang_code = set_lang(lang)
         if scale < 1:
@@ -57,6 +57,9 @@ def register(app: typer.Typer) -> None:
         if len(hw) != 2:
             raise ConvtError(f"size {size!r} must be one or two sizes, HxW, e.g. 64x64",
                              zh=f"size {size!r} 必须是一个或两个尺寸 HxW，如 64x64")
+        if not json_out:
+            check_displayable(DEFAULT_INPUT.shape if x is None else x.shape,
+                              DEFAULT_KERNEL.shape if k is None else k.shape, scale, padding, output_padding)
         report = run_compare(x, k, scale=scale, padding=padding, output_padding=output_padding,
                              channels=(chans[0], chans[1]), size=(hw[0], hw[1]))
         if json_out:

@@ -27,6 +27,8 @@ define(
                             "{values}（须小于 stride {s} 或 dilation {d}）"),
         "shape.reachable": ("Reachable sizes", "可达尺寸"),
         "shape.reachable_item": ("{size} (op {op})", "{size}（op {op}）"),
+        "shape.reachable_span": ("{lo} … {hi} (op {op0} … {op1})", "{lo} … {hi}（op {op0} … {op1}）"),
+        "shape.too_many_phases": ("(stride > 64: not listed)", "（stride > 64：不逐一列出）"),
         "shape.forward_range": ("forward(output_size=…) accepts {lo} to {hi}",
                                 "forward(output_size=…) 接受 {lo} 到 {hi}"),
         "shape.forward_only": ("forward(output_size=…) accepts only {lo}", "forward(output_size=…) 只接受 {lo}"),
@@ -93,6 +95,17 @@ def _val(values: tuple[int, ...]) -> str:
     return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
 
 
+def _op_values(top: int) -> str:
+    return ", ".join(map(str, range(top + 1))) if top < 4 else f"0 … {top}"
+
+
+def _reachable(a, lang: str) -> str:
+    (op0, op1), (s0, _) = a.reachable_ops, a.reachable_sizes
+    if op1 - op0 < 4:
+        return ", ".join(t("shape.reachable_item", lang, size=s0 + i, op=op0 + i) for i in range(op1 - op0 + 1))
+    return t("shape.reachable_span", lang, lo=s0, hi=a.reachable_sizes[1], op0=op0, op1=op1)
+
+
 def _grid() -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -126,14 +139,15 @@ def render_size_report(report: SizeReport, lang: str = "en") -> RenderableType:
     grid.add_row(t("shape.canvas", lang), _lines(report, lambda a: a.canvas_formula))
     grid.add_row("", Text(t("shape.canvas_note", lang, p=_val(p.padding), op=_val(p.output_padding)), style="dim"))
     grid.add_row(t("shape.op", lang), _lines(report, lambda a: t(
-        "shape.op_values", lang, values=", ".join(map(str, a.output_padding_values)), s=a.stride, d=a.dilation)))
-    grid.add_row(t("shape.reachable", lang), _lines(report, lambda a: ", ".join(
-        t("shape.reachable_item", lang, size=size, op=op) for op, size in a.reachable)
+        "shape.op_values", lang, values=_op_values(a.output_padding_max), s=a.stride, d=a.dilation)))
+    grid.add_row(t("shape.reachable", lang), _lines(report, lambda a: _reachable(a, lang)
         + "; " + (t("shape.forward_range", lang, lo=a.output_size_range[0], hi=a.output_size_range[1])
                   if a.output_size_range[1] > a.output_size_range[0]
                   else t("shape.forward_only", lang, lo=a.output_size_range[0]))))
     counts = ", ".join(
-        (f"{a.axis} " if report.ndim > 1 else "") + "/".join(map(str, a.overlap_counts)) for a in report.axes
+        (f"{a.axis} " if report.ndim > 1 else "")
+        + ("/".join(map(str, a.overlap_counts)) if a.overlap_counts is not None else t("shape.too_many_phases", lang))
+        for a in report.axes
     )
     grid.add_row(t("shape.overlap", lang), Text(overlap_text(report.overlap_kind, report.per_cell, lang)))
     grid.add_row("", Text(t("shape.overlap_phases", lang, counts=counts), style="dim"))
