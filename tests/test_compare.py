@@ -290,3 +290,10 @@ def test_grids_too_large_for_tables_are_refused_before_work():
     assert r.stderr.startswith("Error: the 4×4 input upsampled by 20 gives grids of up to 80 per side")
     r = run("--scale", "20", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["outputs"]["nearest"]["shape"] == [80, 80]
+
+
+def test_input_from_stdin():
+    r = runner.invoke(app, ["compare", "-i", "-", "--json"], input="1 2\n3 4\n", env=ENV)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["outputs"]["nearest"]["values"] == [[1, 1, 2, 2], [1, 1, 2, 2],
+                                                                     [3, 3, 4, 4], [3, 3, 4, 4]]
