@@ -1,0 +1,319 @@
+"""The SAM 3 neck library: config checks, the plan, the built module, the trace, --verify, memory, Ctrl-C.
+
+Expected sizes come from FACTS.md §4 (outputs 256²/128²/64²/32² for 1×1280×64×64 and
+288²/144²/72²/36² for 1×1024×72×72, 256 channels); parameter counts from the module's own
+``sum(p.numel())``; FLOPs from ``torch.utils.flop_counter.FlopCounterMode`` run over the whole module.
+CPU runs use small shapes; the presets run on the meta device.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from convt_cli import neck as neck_mod
+from convt_cli.errors import ConvtError
+from convt_cli.neck import build_neck, make_config, plan_neck, trace_neck
+
+PRESET_SIDES = {"explainer": [256, 128, 64, 32], "sam3": [288, 144, 72, 36]}
+SMALL = "2x12x6x10"  # batch 2, non-square, dim 12 (dim//4 = 3)
+
+
+def branch_outputs(trace):
+    return [b.out_shape for b in trace.branches]
+
+
+# ---------------------------------------------------------------- branch outputs (FACTS.md §4)
+
+
+@pytest.mark.parametrize("preset", ["explainer", "sam3"])
+def test_preset_branch_outputs_on_meta(preset):
+    trace = trace_neck(make_config(preset=preset, device="meta"))
+    assert branch_outputs(trace) == [[1, 256, s, s] for s in PRESET_SIDES[preset]]
+    assert trace.shapes_ok and trace.device == "meta" and trace.timer == "none"
+    assert all(layer.time_ms is None for layer in trace.layers)
+
+
+@pytest.mark.parametrize("preset", ["explainer", "sam3"])
+def test_plan_predicts_the_same_outputs_without_torch(preset):
+    plan = plan_neck(make_config(preset=preset))
+    assert [list(b.layers[-1].out_shape) for b in plan.branches] == [[1, 256, s, s] for s in PRESET_SIDES[preset]]
+
+
+def test_default_is_the_explainer_shape_with_a_note():
+    cfg = make_config()
+    assert cfg.shape == (1, 1280, 64, 64) and cfg.source == "default"
+    trace = trace_neck(make_config(device="meta", scales="1"))
+    assert "default" in trace.notes
+    assert "default" not in trace_neck(make_config(preset="explainer", device="meta", scales="1")).notes
+
+
+def test_module_names_and_structure_follow_upstream():
+    module = build_neck(16, d_model=8, scales=(4.0, 2.0, 1.0, 0.5), device="meta")
+    names = [[name for name, _ in branch.named_children()] for branch in module.convs]
+    assert names == [
+        ["dconv_2x2_0", "gelu", "dconv_2x2_1", "conv_1x1", "conv_3x3"],
+        ["dconv_2x2", "conv_1x1", "conv_3x3"],
+        ["conv_1x1", "conv_3x3"],
+        ["maxpool_2x2", "conv_1x1", "conv_3x3"],
+    ]
+    assert module.sam2_convs is None
+    first = module.convs[0]
+    assert isinstance(first.dconv_2x2_0, torch.nn.ConvTranspose2d)
+    assert (first.dconv_2x2_0.in_channels, first.dconv_2x2_0.out_channels) == (16, 8)
+    assert first.dconv_2x2_0.kernel_size == (2, 2) and first.dconv_2x2_0.stride == (2, 2)
+    assert (first.dconv_2x2_1.in_channels, first.dconv_2x2_1.out_channels) == (8, 4)
+    assert first.conv_3x3.padding == (1, 1) and first.conv_1x1.bias is not None
+    # upstream's floor division: dim 13 → 6 and 3
+    odd = build_neck(13, d_model=8, scales=(4.0,), device="meta").convs[0]
+    assert (odd.dconv_2x2_0.out_channels, odd.dconv_2x2_1.out_channels) == (6, 3)
+
+
+# ---------------------------------------------------------------- parameters
+
+
+@pytest.mark.parametrize("dim,d_model,dual", [(1280, 256, False), (1024, 256, True), (13, 5, False)])
+def test_param_counts_equal_the_modules_numel(dim, d_model, dual):
+    cfg = make_config(shape=f"1x{dim}x8x8", d_model=d_model, dual=dual)
+    plan = plan_neck(cfg)
+    module = build_neck(dim, d_model, cfg.scales, dual, device="meta")
+    groups = [("convs", module.convs)] + ([("sam2_convs", module.sam2_convs)] if dual else [])
+    counted = {
+        f"{g}.{i}.{name}": sum(p.numel() for p in layer.parameters())
+        for g, branches in groups for i, branch in enumerate(branches) for name, layer in branch.named_children()
+    }
+    assert {layer.path: layer.params for layer in plan.layers} == counted
+    assert sum(layer.params for layer in plan.layers) == sum(p.numel() for p in module.parameters())
+
+
+def test_param_count_of_the_first_transposed_conv_matches_facts():
+    # FACTS.md §6: ConvTranspose2d(c_in, c_out, 2, 2) has c_in·c_out·4 + c_out parameters.
+    plan = plan_neck(make_config(preset="explainer"))
+    assert plan.layers[0].path == "convs.0.dconv_2x2_0"
+    assert plan.layers[0].params == 1280 * 640 * 4 + 640
+
+
+def test_trace_records_the_built_modules_param_counts():
+    trace = trace_neck(make_config(shape=SMALL, d_model=7, device="cpu"))
+    assert all(layer.params == layer.params_predicted for layer in trace.layers)
+
+
+# ---------------------------------------------------------------- FLOPs
+
+
+def test_flops_of_the_first_transposed_conv_match_facts():
+    # FACTS.md §6: 2·c_in·c_out·4·H·W per image.
+    plan = plan_neck(make_config(preset="explainer"))
+    assert plan.layers[0].flops == 2 * 1280 * 640 * 4 * 64 * 64
+
+
+@pytest.mark.parametrize("shape,scales,dual", [(SMALL, "4,2,1,0.5", False), ("1x8x5x7", "4,0.5", True),
+                                               ("3x6x4x4", "2,2,1", False)])
+def test_flops_equal_flop_counter_mode_over_the_whole_module(shape, scales, dual):
+    cfg = make_config(shape=shape, scales=scales, dual=dual, d_model=6)
+    plan = plan_neck(cfg)
+    module = build_neck(cfg.dim, cfg.d_model, cfg.scales, dual, device="cpu")
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        module(torch.randn(cfg.shape))
+    assert sum(layer.flops for layer in plan.layers) == counter.get_total_flops()
+    assert counter.get_total_flops() > 0
+
+
+def test_trace_cross_checks_every_layer_against_flop_counter_mode():
+    trace = trace_neck(make_config(shape=SMALL, device="cpu", dual=True, d_model=4))
+    assert all(layer.flops_counted is not None for layer in trace.layers)
+    assert trace.flops_ok and trace.flops_counted == trace.flops
+    gelu = next(layer for layer in trace.layers if layer.name == "gelu")
+    assert gelu.flops == gelu.flops_counted == 0
+
+
+# ---------------------------------------------------------------- meta vs CPU, dual
+
+
+@pytest.mark.parametrize("shape", [SMALL, "1x9x7x7", "1x4x2x3"])
+def test_meta_and_cpu_agree_on_every_shape(shape):
+    kw = dict(shape=shape, d_model=5, dual=True)
+    meta = trace_neck(make_config(device="meta", **kw))
+    cpu = trace_neck(make_config(device="cpu", **kw))
+    assert [(layer.path, layer.out_shape) for layer in meta.layers] == [
+        (layer.path, layer.out_shape) for layer in cpu.layers
+    ]
+    assert meta.shapes_ok and cpu.shapes_ok
+    assert [layer.out_bytes for layer in meta.layers] == [layer.out_bytes for layer in cpu.layers]
+    assert all(layer.time_ms is not None and layer.time_ms >= 0 for layer in cpu.layers)
+
+
+def test_dual_doubles_the_branches_in_upstreams_order():
+    single = trace_neck(make_config(shape=SMALL, device="meta"))
+    dual = trace_neck(make_config(shape=SMALL, device="meta", dual=True))
+    assert len(dual.branches) == 2 * len(single.branches) == 8
+    assert [b.name for b in dual.branches] == [
+        "convs.0", "sam2_convs.0", "convs.1", "sam2_convs.1", "convs.2", "sam2_convs.2", "convs.3", "sam2_convs.3",
+    ]
+    assert dual.params == 2 * single.params and dual.flops == 2 * single.flops
+    assert [b.out_shape for b in dual.branches[::2]] == [b.out_shape for b in dual.branches[1::2]]
+
+
+def test_the_sam2_twin_has_its_own_weights():
+    torch.manual_seed(0)
+    module = build_neck(8, 4, (2.0,), dual=True)
+    a, b = module.convs[0].dconv_2x2.weight, module.sam2_convs[0].dconv_2x2.weight
+    assert a.shape == b.shape and a.data_ptr() != b.data_ptr() and not torch.equal(a, b)
+
+
+def test_seed_makes_runs_repeatable_and_changes_weights():
+    def first_weight(seed):
+        torch.manual_seed(seed)
+        return build_neck(8, 4, (2.0,)).convs[0].dconv_2x2.weight.detach().clone()
+
+    assert torch.equal(first_weight(3), first_weight(3))
+    assert not torch.equal(first_weight(3), first_weight(4))
+
+
+# ---------------------------------------------------------------- --verify
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_verify_passes_on_a_small_shape(dtype):
+    trace = trace_neck(make_config(shape=SMALL, device="cpu", dtype=dtype, verify=True), verify=True)
+    checked = [layer for layer in trace.layers if layer.verify is not None]
+    assert [layer.name for layer in checked] == ["dconv_2x2_0", "dconv_2x2_1", "dconv_2x2"]
+    assert trace.verify_ok is True
+    for layer in checked:
+        v = layer.verify
+        assert v.ok and v.worst_ratio <= 1 and v.tolerance == dtype
+        assert (v.rtol, v.atol) == neck_mod.TOLERANCES[dtype]
+        assert v.max_abs_ref > 0
+
+
+def test_verify_catches_a_wrong_result(monkeypatch):
+    import convt_cli.engine as engine
+
+    real = engine.conv_transpose
+
+    def off_by_a_bit(x, w, b=None, **kw):
+        out = real(x, w, b, **kw)
+        out[..., 0, 0] += 1e-3  # one column of cells, far beyond float32's tolerance
+        return out
+
+    monkeypatch.setattr(engine, "conv_transpose", off_by_a_bit)
+    trace = trace_neck(make_config(shape=SMALL, device="cpu", scales="2"), verify=True)
+    v = trace.layers[0].verify
+    assert trace.verify_ok is False and not v.ok and v.max_abs_diff == pytest.approx(1e-3, rel=1e-2)
+
+
+def test_verify_layer_uses_the_layers_own_output():
+    torch.manual_seed(1)
+    layer = torch.nn.ConvTranspose2d(6, 4, 2, 2)
+    x = torch.randn(1, 6, 3, 5)
+    with torch.no_grad():
+        y = layer(x)
+        good = neck_mod.verify_layer(torch, layer, x, y, "cpu", "float32")
+        bad = neck_mod.verify_layer(torch, layer, x, y * 1.01, "cpu", "float32")
+    assert good.ok and not bad.ok
+
+
+# ---------------------------------------------------------------- progress, Ctrl-C, memory
+
+
+def test_progress_is_reported_for_every_layer():
+    seen = []
+    trace = trace_neck(make_config(shape=SMALL, device="cpu"), progress=lambda d, n, p: seen.append((d, n, p)))
+    total = len(trace.layers)
+    assert [d for d, _, _ in seen] == list(range(total + 1))
+    assert [p for _, _, p in seen[:-1]] == [layer.path for layer in trace.layers] and seen[-1][2] == ""
+
+
+def test_ctrl_c_keeps_what_completed():
+    def stop_at_third(done, total, path):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    trace = trace_neck(make_config(shape=SMALL, device="cpu"), progress=stop_at_third)
+    assert trace.interrupted and trace.completed_layers == 3 and len(trace.layers) == 3
+    assert trace.branches[0].complete is False and trace.branches[0].out_shape is None
+    assert trace.to_dict()["interrupted"] is True
+
+
+def test_memory_guard_refuses_before_running(monkeypatch):
+    monkeypatch.setenv("CONVT_MAX_BYTES", "100K")
+    with pytest.raises(ConvtError, match="--device meta") as err:
+        trace_neck(make_config(shape="1x64x32x32", device="cpu"))
+    assert "budget" in str(err.value)
+    # meta needs no memory, so the same shape passes there
+    assert trace_neck(make_config(shape="1x64x32x32", device="meta")).shapes_ok
+
+
+def test_memory_estimate_counts_weights_input_and_the_largest_step():
+    plan = plan_neck(make_config(shape="1x16x8x8", d_model=4, scales="2"))
+    m = plan.memory
+    assert m.weights_bytes == sum(layer.params for layer in plan.layers) * 4
+    assert m.input_bytes == 16 * 8 * 8 * 4
+    # dconv_2x2: in 16×8×8, out 8×16×16 (+ an output-sized workspace)
+    assert m.largest_step_bytes == (16 * 64 + 2 * 8 * 256) * 4
+    assert m.device_bytes >= m.weights_bytes + m.input_bytes + m.largest_step_bytes
+    assert plan_neck(make_config(shape="1x16x8x8", d_model=4, scales="2"), verify=True).memory.verify_bytes > 0
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "kwargs,needle",
+    [
+        (dict(shape="1x1280x64"), "4-d"),
+        (dict(shape="1x2x3x4x5"), "4-d"),
+        (dict(shape="1x0x4x4"), "at least 1"),
+        (dict(shape="0x8x4x4"), "at least 1"),
+        (dict(shape="1x-8x4x4"), "at least 1"),
+        (dict(shape="1x8x2.5x4"), "not a whole number"),
+        (dict(shape="1xax4x4"), "not a whole number"),
+        (dict(shape=""), "sizes separated"),
+        (dict(shape="1x3x4x4"), "scale 4 needs at least 4 input channels"),
+        (dict(shape="1x1x4x4", scales="2,1"), "scale 2 needs at least 2 input channels"),
+        (dict(shape="1x8x1x4", scales="0.5"), "at least 2"),
+        (dict(scales="3"), "scale 3 is not supported"),
+        (dict(scales="4,8"), "scale 8 is not supported"),
+        (dict(scales="4,,2"), "separated by commas"),
+        (dict(scales="four"), "not a number"),
+        (dict(preset="sam2"), "--preset 'sam2' is not known"),
+        (dict(preset="sam3", shape="1x8x4x4"), "not both"),
+        (dict(device="tpu"), "--device 'tpu'"),
+        (dict(dtype="float64"), "--dtype 'float64'"),
+        (dict(d_model=0), "--d-model 0 must be at least 1"),
+        (dict(d_model=-3), "at least 1"),
+        (dict(device="meta", verify=True), "--verify needs real values"),
+    ],
+)
+def test_bad_input_is_one_clear_error(kwargs, needle):
+    with pytest.raises(ConvtError) as err:
+        make_config(**kwargs)
+    assert needle in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_scales_accept_float_spellings_and_repeats():
+    assert make_config(scales="4.0, 2, 1.00,0.5").scales == (4.0, 2.0, 1.0, 0.5)
+    assert make_config(scales="(2,2)").scales == (2.0, 2.0)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_cuda_without_a_gpu_is_a_clear_error():
+    with pytest.raises(ConvtError, match="--device cuda: .*use --device cpu"):
+        trace_neck(make_config(shape=SMALL, device="cuda"))
+
+
+def test_auto_picks_cpu_without_a_gpu():
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert neck_mod.resolve_device(torch, "auto") == expected
+
+
+def test_the_library_modules_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; import convt_cli.neck, convt_cli.render.neck, convt_cli.commands.neck; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
