@@ -44,6 +44,7 @@ DTYPES = ("float64", "float32", "float16", "bfloat16")
 DEFAULT_SEED = 0
 DEFAULT_FORWARD_CASES = 600
 MAX_CASES = 100_000
+SUSPECT_CHANCE = 0.05
 ALL_DIMS = (1, 2, 3)
 
 Subject = Callable[..., object]
@@ -344,6 +345,16 @@ _FEATURE_TESTS: tuple[tuple[str, Callable[[CaseSpec], bool]], ...] = (
     ("bias", lambda c: c.bias is not None),
 )
 FORWARD_FEATURES = tuple(key for key, _ in _FEATURE_TESTS)
+# Features that another one implies by definition (a case with the key always has the values).
+IMPLIED = {
+    "depthwise": ("groups", "channels_gt1"),
+    "groups": ("channels_gt1",),
+    "kernel_nonsquare": ("kernel_gt1",),
+    "stride_gt_kernel": ("stride_gt1",),
+    "stride_aniso": ("stride_gt1",),
+    "padding_aniso": ("padding",),
+    "output_padding_dilation": ("output_padding", "dilation"),
+}
 CHECK_ROWS = ("size_formula", "float32_path", "adjoint", "error_parity")
 ROWS = ("all",) + FORWARD_FEATURES + CHECK_ROWS
 
@@ -784,7 +795,8 @@ class Verifier:
         except ConvtError as exc:
             said = _one_line(exc.message, 400)
             if engine_re is None or re.search(engine_re, said):
-                return CaseResult(spec, "error", [Check("error_parity", True, tolerance=rule, message=said)])
+                return CaseResult(spec, "error", [Check("error_parity", True, tolerance=rule,
+                                                        message=f"PyTorch: {torch_message} | engine: {said}")])
             return CaseResult(spec, "error", [Check(
                 "error_parity", False, tolerance=rule,
                 message=f"PyTorch breaks rule '{rule}' ({torch_message}) but the engine says: {said}")])
@@ -894,19 +906,23 @@ class Report:
         return [row for row in rows.values() if row.cases or row.key == "all"]
 
     def suspects(self) -> list[str]:
-        """Features shared by every failing forward case (and present in some passing one), then
-        the adjoint / error-parity rows when they fail: where the failures point."""
+        """Where the failures point: the features every failing forward case shares, unless that is
+        likely by chance (a feature in a share ``q`` of the cases covers ``f`` failures by chance with
+        probability ``q**f``; kept when ≤ 5 %), most specific first; then the adjoint / error-parity rows
+        when they fail."""
         forward = [r for r in self.results if r.kind == "forward"]
         failing = [r for r in forward if not r.passed]
         named: list[str] = []
         if failing:
-            members = {key: frozenset(i for i, r in enumerate(forward) if key in r.features)
-                       for key in FORWARD_FEATURES}
+            share = {key: sum(key in r.features for r in forward) / len(forward) for key in FORWARD_FEATURES}
             common = [key for key in FORWARD_FEATURES
-                      if all(key in r.features for r in failing) and len(members[key]) < len(forward)]
-            # Keep the most specific: drop a feature whose cases strictly contain another named one's
-            # (groups > 1 implies several channels; depthwise implies groups > 1).
-            named = [b for b in common if not any(members[a] < members[b] for a in common if a != b)]
+                      if all(key in r.features for r in failing) and share[key] < 1]
+            # Keep the most specific: drop what a named feature implies (depthwise ⇒ groups > 1).
+            common = [b for b in common if not any(b in IMPLIED.get(a, ()) for a in common)]
+            named = [key for key in common if share[key] ** len(failing) <= SUSPECT_CHANCE]
+            if not named:  # too few failures to be sure: the rarest shared features
+                named = sorted(common, key=lambda k: share[k])[:3]
+                named = [key for key in FORWARD_FEATURES if key in named]
         for kind, key in (("adjoint", "adjoint"), ("error", "error_parity")):
             if any(r.kind == kind and not r.passed for r in self.results):
                 named.append(key)

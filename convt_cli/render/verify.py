@@ -71,6 +71,8 @@ define({
     "verify.failing": ("Failing cases ({shown} of {total}):", "失败用例（{total} 个中的 {shown} 个）："),
     "verify.all_passed": ("All {n} cases passed in {secs:.1f} s (PyTorch import included).",
                           "全部 {n} 个用例通过，用时 {secs:.1f} 秒（含 PyTorch 导入）。"),
+    "verify.one_passed": ("The case passed in {secs:.1f} s (PyTorch import included).",
+                          "该用例通过，用时 {secs:.1f} 秒（含 PyTorch 导入）。"),
     "verify.some_failed": ("{failed} of {n} cases failed ({secs:.1f} s, PyTorch import included).",
                            "{n} 个用例中 {failed} 个失败（{secs:.1f} 秒，含 PyTorch 导入）。"),
     "verify.point_at": ("Failures point at: {features}.", "失败集中在：{features}。"),
@@ -153,6 +155,24 @@ def failures_block(report: Report, reproduce: Callable[[CaseSpec], str], lang: s
     return Group(*items)
 
 
+def case_details(report: Report, lang: str = "en") -> Group | None:
+    """Every check of a single ``--case`` run, passed or not, with its tolerance or rule."""
+    if not report.single_case or not report.results:
+        return None
+    items: list[RenderableType] = []
+    for c in report.results[0].checks:
+        mark = ("✓ ", "green") if c.passed else ("✗ ", "red")
+        line = Text.assemble(mark, (feature_label(c.name, lang), "bold"))
+        if c.max_abs is not None:
+            line.append(f"  {t('verify.col.max_abs', lang)} {fmt_err(c.max_abs)}")
+        if c.tolerance:
+            line.append(f"  [{c.tolerance}]", style="dim")
+        items.append(line)
+        if c.message:
+            items.append(Text(f"    {c.message}"))
+    return Group(*items)
+
+
 def footer(report: Report, lang: str = "en") -> Group:
     lines: list[RenderableType] = []
     if report.interrupted:
@@ -162,7 +182,8 @@ def footer(report: Report, lang: str = "en") -> Group:
         lines.append(Text(t("verify.stopped", lang, done=report.completed, planned=report.planned), style="yellow"))
     failed = len(report.failures)
     if failed == 0:
-        lines.append(Text(t("verify.all_passed", lang, n=report.completed, secs=report.elapsed_s),
+        key = "verify.one_passed" if report.completed == 1 else "verify.all_passed"
+        lines.append(Text(t(key, lang, n=report.completed, secs=report.elapsed_s),
                           style="bold green" if not report.interrupted else "bold"))
     else:
         lines.append(Text(t("verify.some_failed", lang, failed=failed, n=report.completed, secs=report.elapsed_s),
@@ -180,7 +201,7 @@ def render_report(console: Console, report: Report, reproduce: Callable[[CaseSpe
     console.print(header(report, lang, torch_version))
     console.print()
     console.print(summary_table(report, lang))
-    block = failures_block(report, reproduce, lang)
+    block = case_details(report, lang) if report.single_case else failures_block(report, reproduce, lang)
     if block is not None:
         console.print()
         console.print(block)
