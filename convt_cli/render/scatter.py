@@ -40,6 +40,8 @@ GAP_MARK = "·"
 
 define({
     "show.placed_canvas": ("placed at canvas ({pos})", "放置到画布({pos})"),
+    "show.full_canvas_op": ("Full canvas after all {total} steps, extended by output_padding (0 past the last tap)",
+                            "全部 {total} 步后的完整画布，由 output_padding 延长（最后一个落点之后为 0）"),
     "show.dilated": (", d={d}", "，d={d}"),
 })
 
@@ -193,8 +195,10 @@ def render_result(console: Console, st: Style, trace: ScatterTrace, output: np.n
     if has_crop(trace):
         labels = canvas_labels(trace)
         crop = cropped_mask(trace)
-        title = t("show.full_canvas", lang, total=trace.total_steps, p=shape_text(trace.params.padding)
-                  if len(set(trace.params.padding)) > 1 else trace.params.padding[0])
+        if any(trace.params.padding):
+            title = t("show.full_canvas", lang, total=trace.total_steps, p=per_dim_text(trace.params.padding))
+        else:
+            title = t("show.full_canvas_op", lang, total=trace.total_steps)
         items.append(fitted(console, st, lambda c: values_grid(
             trace.canvas, st, title=title, labels=labels, compact=c,
             style_of=lambda i: STYLE_CROP if crop[i] else None)))
