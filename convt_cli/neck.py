@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from .errors import ConvtError
@@ -748,7 +749,7 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
     plan = plan or plan_neck(config, verify=verify)
     budget = check_memory(plan, device, torch)
     tdtype = getattr(torch, config.dtype)
-    counted = count_flops(config)
+    counted = _with_dynamo_stand_in(lambda: count_flops(config))
 
     torch.manual_seed(config.seed)
     if device == "meta":
@@ -779,14 +780,12 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
         notes.append(f"{device}_warmup")
 
     planned = {pb.name: pb for pb in plan.branches}
-    records: list[BranchRecord] = []
     total = len(plan.layers)
-    done = 0
-    interrupted = False
-    events: list = []  # (record, start, end) CUDA events not yet read
-    with torch.no_grad():
-        if device != "meta":
-            _warm_up(torch, neck, x0, device)
+
+    def run_all() -> tuple[list[BranchRecord], int, bool]:
+        records: list[BranchRecord] = []
+        done = 0
+        events: list = []  # (record, start, end) CUDA events not yet read
         try:
             for group, index, branch in _branches_in_order(neck):
                 pb = planned[f"{group}.{index}"]
@@ -838,8 +837,16 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
             if progress is not None:
                 progress(done, total, "")
         except KeyboardInterrupt:
-            interrupted = True
             _read_cuda_times(torch, events)
+            return records, done, True
+        return records, done, False
+
+    with torch.no_grad():
+        if device == "meta":
+            records, done, interrupted = _with_dynamo_stand_in(run_all)
+        else:
+            _warm_up(torch, neck, x0, device)
+            records, done, interrupted = run_all()
 
     return NeckTrace(
         config=config, device=device, device_name=device_name, dtype=config.dtype,
@@ -847,6 +854,48 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
         branches=records, total_layers=total, completed_layers=done, interrupted=interrupted,
         verified=verify and device != "meta", notes=notes,
     )
+
+
+@contextmanager
+def _dynamo_stand_in():
+    """A stand-in for ``torch._dynamo`` while the Python-level meta kernels and FlopCounterMode run.
+
+    torch marks some Python functions "do not compile" with ``torch._disable_dynamo`` — the meta
+    kernels of GELU and max-pool, every TorchDispatchMode's dispatch (FlopCounterMode's too). The
+    mark is made lazily: the first call imports torch._dynamo (about 1 s, a third of a meta run) only
+    to wrap the function, and caches the result. convt never runs torch.compile, so the stand-in's
+    ``disable`` returns the function unchanged. It is removed on exit; a later real
+    ``import torch._dynamo`` works as usual.
+    """
+    import sys
+    import types
+
+    import torch
+
+    if "torch._dynamo" in sys.modules:
+        yield
+        return
+    stub = types.ModuleType("torch._dynamo")
+    stub.disable = lambda fn=None, recursive=True, wrapping=True, **_: fn  # type: ignore[attr-defined]
+    sys.modules["torch._dynamo"] = stub
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch._dynamo") is stub:
+            del sys.modules["torch._dynamo"]
+        if torch.__dict__.get("_dynamo") is stub:
+            delattr(torch, "_dynamo")
+
+
+def _with_dynamo_stand_in(fn):
+    """``fn()`` under :func:`_dynamo_stand_in`; should the stand-in not fit this torch, ``fn()`` without it."""
+    try:
+        with _dynamo_stand_in():
+            return fn()
+    except ConvtError:
+        raise
+    except Exception:  # noqa: BLE001 - retried without the stand-in; a real error raises again there
+        return fn()
 
 
 def _warm_up(torch, neck, x0, device: str) -> None:

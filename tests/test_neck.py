@@ -317,3 +317,32 @@ def test_the_library_modules_do_not_import_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+# ---------------------------------------------------------------- the torch._dynamo stand-in
+
+
+def test_the_dynamo_stand_in_is_removed_afterwards():
+    import sys
+
+    had = "torch._dynamo" in sys.modules
+    trace = trace_neck(make_config(shape=SMALL, device="meta"))
+    assert trace.flops_ok
+    module = sys.modules.get("torch._dynamo")
+    assert (module is not None) == had
+    if module is not None:
+        assert getattr(module, "__file__", None), "a stand-in was left behind"
+
+
+def test_without_the_stand_in_the_result_is_the_same(monkeypatch):
+    from contextlib import contextmanager
+
+    @contextmanager
+    def broken():
+        raise RuntimeError("stand-in does not fit")
+        yield  # pragma: no cover
+
+    with_stand_in = trace_neck(make_config(shape=SMALL, device="meta", dual=True))
+    monkeypatch.setattr(neck_mod, "_dynamo_stand_in", broken)
+    without = trace_neck(make_config(shape=SMALL, device="meta", dual=True))
+    assert without.to_dict() == with_stand_in.to_dict()
