@@ -231,3 +231,16 @@ def test_every_rendered_line_fits_the_width(small_meta_trace):
 def test_si_units():
     assert si(0) == "0" and si(999) == "999" and si(3_277_440) == "3.28 M"
     assert si(26_843_545_600, "FLOP") == "26.8 GFLOP" and si(1000) == "1 k"
+
+
+def test_a_terminal_gets_a_progress_display():
+    from convt_cli.commands.neck import _run
+    from convt_cli.neck import plan_neck
+
+    buf = io.StringIO()
+    err = Console(file=buf, force_terminal=True, width=100, color_system=None)
+    config = make_config(shape="1x12x6x6", d_model=4, device="cpu")
+    trace = _run(config, plan_neck(config), False, "en", True, False, err=err)
+    assert trace.completed_layers == 13 and not trace.interrupted
+    shown = buf.getvalue()
+    assert "building the neck" in shown and "/13" in shown  # the bar, counting the 13 layers

@@ -58,27 +58,28 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-def _run(config, plan, verify: bool, lang: str, no_color: bool, json_out: bool):
-    """Trace with a progress display on stderr when it is a terminal and the run computes on the CPU."""
-    from ..neck import trace_neck
+def _run(config, plan, verify: bool, lang: str, no_color: bool, json_out: bool, err=None):
+    """Trace with a progress display on stderr when it is a terminal and the run computes values."""
+    from .. import neck as neck_lib
     from ..output import make_console
 
-    err = make_console(no_color=no_color, stderr=True)
+    err = err or make_console(no_color=no_color, stderr=True)
     if config.device == "meta" or not err.is_terminal:
-        return trace_neck(config, verify=verify, plan=plan)
+        return neck_lib.trace_neck(config, verify=verify, plan=plan)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..i18n import t
+    from ..render import neck as _labels  # noqa: F401 - defines the neck.* labels
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
-        task = bar.add_task(t("neck.progress", lang, path="…"), total=len(plan.layers))
+        task = bar.add_task(t("neck.preparing", lang), total=len(plan.layers))
 
         def progress(done: int, total: int, path: str) -> None:
             bar.update(task, completed=done, total=total, description=t("neck.progress", lang, path=path))
 
-        return trace_neck(config, verify=verify, plan=plan, progress=progress)
+        return neck_lib.trace_neck(config, verify=verify, plan=plan, progress=progress)
 
 
 def _report(trace, lang: str, no_color: bool, json_out: bool) -> None:

@@ -116,7 +116,8 @@ define(
             "Interrupted after {done} of {total} layers; the tables show what completed.",
             "已在 {total} 层中的第 {done} 层后中断；表中是已完成的部分。",
         ),
-        "neck.progress": ("neck {path}", "neck {path}"),
+        "neck.progress": ("running {path}", "运行 {path}"),
+        "neck.preparing": ("importing torch, building the neck, counting FLOPs…", "导入 torch、构建 neck、统计 FLOPs…"),
     }
 )
 
