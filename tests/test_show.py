@@ -361,3 +361,55 @@ def test_no_torch_never_imports_torch_in_process(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
     assert (tmp_path / "r.txt").read_text(encoding="utf-8").startswith("ConvTranspose2d(")
+
+
+# ------------------------------------------------------------------------------------- README examples
+
+def test_readme_examples_work_as_written(tmp_path):
+    """Every command in docs/readme/show.md's bash blocks runs as written (in an empty directory)."""
+    import shlex
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "readme" / "show.md").read_text(encoding="utf-8")
+    commands = [line for block in re.findall(r"```bash\n(.*?)```", doc, re.S) for line in block.splitlines()
+                if line.strip()]
+    assert len(commands) >= 12
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for line in commands:
+            stdin = None
+            if line.startswith("python -c "):
+                subprocess.run([sys.executable, "-c", shlex.split(line)[2]], check=True)
+                continue
+            if line.startswith("echo "):
+                echo, line = line.split(" | ", 1)
+                stdin = shlex.split(echo)[1] + "\n"
+            words = shlex.split(line)
+            assert words[:2] == ["convt", "show"], line
+            r = show(*words[2:], input=stdin)
+            assert r.exit_code == 0, (line, r.output)
+            assert "Final output" in r.stdout or "最终输出" in r.stdout, line
+    finally:
+        os.chdir(cwd)
+    assert (tmp_path / "show.svg").read_text(encoding="utf-8").startswith("<svg")
+    # The excerpt in the README is the default render's step 3, verbatim (trailing spaces aside).
+    excerpt = re.search(r"```text\n(.*?)```", doc, re.S).group(1)
+    default = "\n".join(line.rstrip() for line in show("--no-torch").stdout.splitlines())
+    assert excerpt.rstrip("\n") in default
+
+
+def test_a_torch_mismatch_is_reported_and_exits_1(monkeypatch):
+    import convt_cli.reference as reference
+
+    real = reference.torch_conv_transpose
+
+    def off_by_a_bit(*args, **kwargs):
+        out = real(*args, **kwargs)
+        out.flat[0] += 0.25
+        return out
+
+    monkeypatch.setattr(reference, "torch_conv_transpose", off_by_a_bit)
+    r = show()
+    assert r.exit_code == 1
+    assert "✗ DIFFERS from torch.nn.functional.conv_transpose2d: max |Δ| = 0.25" in r.stdout

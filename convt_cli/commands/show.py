@@ -274,11 +274,11 @@ def register(app: typer.Typer) -> None:
     @app.command("show")
     def show(
         input_: Annotated[Optional[str], typer.Option(
-            "--input", "-i", help="Input: \"1,2;3,4\", JSON lists, a .npy/.json/.csv/.txt file, or - for stdin. "
-            "[default: 1,2;3,4]", show_default=False)] = None,
+            "--input", "-i", help="Input: \"1,2;3,4\", JSON lists, a .npy/.json/.csv/.txt file, or - for stdin "
+            "(default: 1,2;3,4).", show_default=False)] = None,
         kernel: Annotated[Optional[str], typer.Option(
-            "--kernel", "-k", help="Kernel, same forms as --input; a channel .npy kernel is (C_in, C_out/groups, *k). "
-            "[default: 1,0;0,1]", show_default=False)] = None,
+            "--kernel", "-k", help="Kernel, same forms as --input; a channel .npy kernel is (C_in, C_out/groups, *k) "
+            "(default: 1,0;0,1).", show_default=False)] = None,
         random: Annotated[Optional[str], typer.Option(
             "--random", help="A random input of this size (e.g. 3x3), small integers 0..9.")] = None,
         random_kernel: Annotated[Optional[str], typer.Option(
