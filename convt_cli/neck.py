@@ -635,7 +635,10 @@ def _layer_dict(layer: LayerRecord) -> dict:
         "shape_ok": layer.shape_ok, "params": layer.params, "params_predicted": layer.params_predicted,
         "flops": layer.flops, "flops_counted": layer.flops_counted, "flops_ok": layer.flops_ok,
         "out_bytes": layer.out_bytes, "time_ms": layer.time_ms, "fan_in": layer.fan_in,
-        "verify": None if layer.verify is None else asdict(layer.verify),
+        "verify": None if layer.verify is None else {
+            key: (None if isinstance(value, float) and not math.isfinite(value) else value)
+            for key, value in asdict(layer.verify).items()
+        },
     }
     return data
 

@@ -244,3 +244,46 @@ def test_a_terminal_gets_a_progress_display():
     assert trace.completed_layers == 13 and not trace.interrupted
     shown = buf.getvalue()
     assert "building the neck" in shown and "/13" in shown  # the bar, counting the 13 layers
+
+
+# ---------------------------------------------------------------- docs
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def all_keys(node, out=None):
+    out = set() if out is None else out
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out.add(key)
+            all_keys(value, out)
+    elif isinstance(node, list):
+        for item in node:
+            all_keys(item, out)
+    return out
+
+
+def test_every_json_key_is_documented():
+    data = as_json(run(*SMALL, "--device", "cpu", "--dual", "--verify", "--json"))
+    doc = (DOCS / "neck-json.md").read_text(encoding="utf-8")
+    missing = sorted(key for key in all_keys(data) if f"`{key}`" not in doc)
+    assert not missing, missing
+    assert f"`{data['schema']}`" in doc or data["schema"] in doc
+
+
+def test_readme_section_examples_work_as_written():
+    import shlex
+
+    text = (DOCS / "readme" / "neck.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    commands = [shlex.split(line)[1:] for block in blocks for line in block.splitlines() if line.startswith("convt ")]
+    assert len(commands) >= 5 and all(c[0] == "neck" for c in commands)
+    for args in commands:
+        # the full-size CPU runs would take seconds each here: run them on meta; options are parsed as written
+        if "--device" not in args and "--verify" not in args:
+            args = [*args, "--device", "meta"]
+        r = runner.invoke(app, args, env={"COLUMNS": "100"})
+        assert r.exit_code == 0, (args, r.stdout, r.stderr)
+    r = run("--scales", "4,3")
+    assert r.exit_code == 1 and f"`{r.stderr.strip()}`" in text

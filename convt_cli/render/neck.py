@@ -63,6 +63,7 @@ define(
             "内存估计：{device} 峰值 ≈ {peak} = 1.5 ×（权重 {weights} + 输入 {inp} + "
             "最大一层的输入+输出+工作区 {step}）{host}{budget}",
         ),
+        "neck.real_run": ("a real run's", "实际运行的"),
         "neck.memory.host": (" · host extra {host} (staging, --verify)", " · 主机额外 {host}（暂存、--verify）"),
         "neck.memory.budget": (" · budget {budget}", " · 预算 {budget}"),
         "neck.check.shapes_ok": (
@@ -296,8 +297,9 @@ def memory_line(trace: NeckTrace, lang: str = "en") -> Text:
     host = t("neck.memory.host", lang, host=human_bytes(host_bytes)) if host_bytes else ""
     budget = "" if trace.memory_budget is None else t("neck.memory.budget", lang,
                                                       budget=human_bytes(trace.memory_budget))
+    device = t("neck.real_run", lang) if trace.device == "meta" else trace.device
     return Text(t(
-        "neck.memory", lang, device=trace.device, peak=human_bytes(m.device_bytes),
+        "neck.memory", lang, device=device, peak=human_bytes(m.device_bytes),
         weights=human_bytes(m.weights_bytes), inp=human_bytes(m.input_bytes), step=human_bytes(m.largest_step_bytes),
         host=host, budget=budget,
     ), style="dim")
