@@ -152,6 +152,11 @@ def make_config(
             f"--d-model {d_model} must be at least 1 (the neck's output channels; SAM 3 uses 256)",
             zh=f"--d-model {d_model} 至少为 1（neck 的输出通道数；SAM 3 用 256）",
         )
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ConvtError(
+            f"--seed {seed} must be a whole number from 0 to 2**63 - 1",
+            zh=f"--seed {seed} 必须是 0 到 2**63 - 1 之间的整数",
+        )
     scale_values = parse_scales(scales)
     n, c, h, w = dims
     for scale in sorted(set(scale_values), reverse=True):
@@ -346,6 +351,12 @@ def _numel(shape: tuple[int, ...]) -> int:
 def plan_neck(config: NeckConfig, verify: bool = False) -> NeckPlan:
     """Every branch and layer from the formulas, in upstream's run order (SAM 3 then SAM 2 per scale)."""
     item = ITEMSIZE[config.dtype]
+    if _numel(config.shape) >= MAX_NUMEL:
+        raise ConvtError(
+            f"the input {_shape_text(config.shape)} has more than 2**62 elements, more than torch can index "
+            "even on the meta device; use a smaller --shape",
+            zh=f"输入 {_shape_text(config.shape)} 超过 2**62 个元素；请用更小的 --shape",
+        )
     groups = ("convs", "sam2_convs") if config.dual else ("convs",)
     branches = []
     for index, scale in enumerate(config.scales):

@@ -284,6 +284,8 @@ def test_memory_estimate_counts_weights_input_and_the_largest_step():
         (dict(d_model=0), "--d-model 0 must be at least 1"),
         (dict(d_model=-3), "at least 1"),
         (dict(device="meta", verify=True), "--verify needs real values"),
+        (dict(seed=-1), "--seed -1 must be a whole number from 0"),
+        (dict(seed=2**64), "from 0 to 2**63 - 1"),
     ],
 )
 def test_bad_input_is_one_clear_error(kwargs, needle):
@@ -346,3 +348,10 @@ def test_without_the_stand_in_the_result_is_the_same(monkeypatch):
     monkeypatch.setattr(neck_mod, "_dynamo_stand_in", broken)
     without = trace_neck(make_config(shape=SMALL, device="meta", dual=True))
     assert without.to_dict() == with_stand_in.to_dict()
+
+
+def test_shapes_beyond_torchs_indexing_are_refused_even_on_meta():
+    with pytest.raises(ConvtError, match="2\\*\\*62"):
+        plan_neck(make_config(shape="1x4x1099511627776x1099511627776", device="meta"))
+    with pytest.raises(ConvtError, match="dconv_2x2_1 output .* more than 2\\*\\*62"):  # the input fits (2**60)
+        plan_neck(make_config(shape="1x4x536870912x536870912", device="meta", d_model=1))
