@@ -765,13 +765,15 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
     tdtype = getattr(torch, config.dtype)
     counted = _with_dynamo_stand_in(lambda: count_flops(config))
 
-    torch.manual_seed(config.seed)
     if device == "meta":
         neck = build_neck(config.dim, config.d_model, config.scales, config.dual, device="meta").to(tdtype)
         x0 = torch.empty(config.shape, device="meta", dtype=tdtype)
     else:
-        # Built and drawn on the CPU in float32 so that a seed gives the same numbers on every device.
-        neck = build_neck(config.dim, config.d_model, config.scales, config.dual, device="cpu")
+        # Built and drawn on the CPU in float32 so that a seed gives the same numbers on every device;
+        # the caller's global RNG state is left as it was.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            neck = build_neck(config.dim, config.d_model, config.scales, config.dual, device="cpu")
         gen = torch.Generator().manual_seed(config.seed)
         x0 = torch.randn(config.shape, generator=gen).to(device=device, dtype=tdtype)
         neck = neck.to(device=device, dtype=tdtype)

@@ -355,3 +355,13 @@ def test_shapes_beyond_torchs_indexing_are_refused_even_on_meta():
         plan_neck(make_config(shape="1x4x1099511627776x1099511627776", device="meta"))
     with pytest.raises(ConvtError, match="dconv_2x2_1 output .* more than 2\\*\\*62"):  # the input fits (2**60)
         plan_neck(make_config(shape="1x4x536870912x536870912", device="meta", d_model=1))
+
+
+def test_same_seed_same_numbers_and_the_global_rng_is_untouched():
+    def first_output(seed):
+        trace = trace_neck(make_config(shape=SMALL, device="cpu", scales="2", seed=seed), verify=True)
+        return trace.layers[0].verify.max_abs_ref
+
+    state = torch.random.get_rng_state()
+    assert first_output(7) == first_output(7) != first_output(8)
+    assert torch.equal(torch.random.get_rng_state(), state)
