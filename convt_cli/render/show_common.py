@@ -320,13 +320,14 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
     """
     shape = tuple(shape)
     nd = len(shape)
+    head: list[RenderableType] = []
     parts: list[RenderableType] = []
     if not compact and min_box_width(shape) > st.width:
         # Certainly too wide for boxes: go compact now, without building (and measuring) a huge table.
         compact = True
-        parts.append(Text(t("show.compact", st.lang), style="dim"))
+        head.append(Text(t("show.compact", st.lang), style="dim"))
     if title:
-        parts.append(Text(title, style=STYLE_TITLE))
+        head.append(Text(title, style=STYLE_TITLE))
     cuts = []
     if nd == 1:
         table, cut = _slice_table((1, shape[0]), lambda r, c: cell((c,)),
@@ -365,7 +366,29 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
                 parts.append(Text(t("show.truncated", st.lang, r=cut[0], rows=full[0], c=cut[1], cols=full[1]),
                                   style="dim"))
                 break
-    return Group(*parts)
+    if compact:
+        height = None
+    else:
+        rows = 1 if nd == 1 else shape[-2]
+        height = 2 * rows + 1 + (1 if labels and labels[-1] is not None else 0) + (1 if nd == 3 else 0)
+    return Titled(head, Group(*parts) if len(parts) > 1 else parts[0], height)
+
+
+class Titled:
+    """Title lines above a body. In a row of panels the titles share one line and the separators sit
+    beside the bodies, as in the explainer's drawings."""
+
+    def __init__(self, head: list[RenderableType], body: RenderableType, body_height: int | None = None) -> None:
+        self.head = head
+        self.body = body
+        self.body_height = body_height  # lines of the body, when known (for placing separators)
+
+    def __rich_console__(self, console: Console, options):  # noqa: ANN201
+        yield from self.head
+        yield self.body
+
+    def __rich_measure__(self, console: Console, options) -> Measurement:  # noqa: ANN001
+        return Measurement.get(console, options, Group(*self.head, self.body))
 
 
 def width_of(console: Console, renderable: RenderableType) -> int:
@@ -378,21 +401,19 @@ def fitted(console: Console, st: Style, build: Callable[[bool], RenderableType])
     full = build(False)
     if width_of(console, full) <= st.width:
         return full
-    return Group(Text(t("show.compact", st.lang), style="dim"), build(True))
+    note = Text(t("show.compact", st.lang), style="dim")
+    compact = build(True)
+    if isinstance(compact, Titled):
+        if not any(isinstance(h, Text) and h.plain == note.plain for h in compact.head):
+            compact.head.insert(0, note)
+        return compact
+    return Group(note, compact)
 
 
 def side_by_side(console: Console, st: Style, panels: Sequence[RenderableType],
                  separators: Sequence[str]) -> RenderableType | None:
     """Panels in one row with separators between them, or None when that is wider than the width."""
-    row = Table.grid(padding=(0, 1))
-    cells: list[RenderableType] = []
-    for i, panel in enumerate(panels):
-        if i:
-            row.add_column(vertical="middle")
-            cells.append(Text(separators[i - 1]))
-        row.add_column(vertical="top")
-        cells.append(panel)
-    row.add_row(*cells)
+    row = _row([(separators[i - 1] if i else "", panel) for i, panel in enumerate(panels)])
     return row if width_of(console, row) <= st.width else None
 
 
@@ -417,17 +438,35 @@ def flow(console: Console, st: Style, builders: Sequence[Callable[[bool], Render
 
 
 def _row(items: Sequence[tuple[str, RenderableType]], tail: str = "") -> Table:
+    """One row of panels: a line of titles, then the bodies with the separators centred beside them."""
     row = Table.grid(padding=(0, 1))
+    titles: list[RenderableType] = []
     cells: list[RenderableType] = []
-    for sep, panel in items:
+    heights = [getattr(panel, "body_height", None) for _, panel in items]
+    for i, (sep, panel) in enumerate(items):
         if sep:
-            row.add_column(vertical="middle")
-            cells.append(Text(sep))
+            # Beside the middle of the shorter neighbour, like the explainer's "×1 →"; else centred.
+            near = [h for h in (heights[i - 1] if i else None, heights[i]) if h is not None]
+            if near and len(near) == (2 if i else 1):
+                row.add_column(vertical="top")
+                cells.append(Text("\n" * (min(near) // 2) + sep))
+            else:
+                row.add_column(vertical="middle")
+                cells.append(Text(sep))
+            titles.append("")
         row.add_column(vertical="top")
-        cells.append(panel)
+        if isinstance(panel, Titled):
+            titles.append(Group(*panel.head) if panel.head else "")
+            cells.append(panel.body)
+        else:
+            titles.append("")
+            cells.append(panel)
     if tail:
         row.add_column(vertical="middle")
+        titles.append("")
         cells.append(Text(tail, style=STYLE_TITLE))
+    if any(not isinstance(x, str) for x in titles):
+        row.add_row(*titles)
     row.add_row(*cells)
     return row
 
