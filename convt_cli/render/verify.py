@@ -139,20 +139,24 @@ def header(report: Report, lang: str = "en", torch_version: str = "?") -> Group:
 
 
 def failures_block(report: Report, reproduce: Callable[[CaseSpec], str], lang: str = "en",
-                   limit: int = MAX_FAILURES_SHOWN) -> Group | None:
+                   limit: int = MAX_FAILURES_SHOWN) -> list[Text]:
+    """The first ``limit`` failing cases, each with its failed checks and its reproducer line.
+
+    Reproducer lines are marked ``no_wrap``: :func:`render_report` prints them soft-wrapped, so the
+    terminal folds them and a copy gives one runnable line.
+    """
     failures = report.failures
     if not failures:
-        return None
+        return []
     shown = failures[:limit]
-    items: list[RenderableType] = [Text(t("verify.failing", lang, shown=len(shown), total=len(failures)),
-                                        style="bold red")]
+    items = [Text(t("verify.failing", lang, shown=len(shown), total=len(failures)), style="bold red")]
     for r in shown:
         items.append(Text.assemble(("✗ ", "red"), (r.spec.format(), "bold")))
         for c in r.checks:
             if not c.passed:
                 items.append(Text(f"    {feature_label(c.name, lang)}: {c.message}"))
-        items.append(Text(f"    {t('verify.reproduce', lang)}: {reproduce(r.spec)}", style="cyan"))
-    return Group(*items)
+        items.append(Text(f"    {t('verify.reproduce', lang)}: {reproduce(r.spec)}", style="cyan", no_wrap=True))
+    return items
 
 
 def case_details(report: Report, lang: str = "en") -> Group | None:
@@ -201,10 +205,17 @@ def render_report(console: Console, report: Report, reproduce: Callable[[CaseSpe
     console.print(header(report, lang, torch_version))
     console.print()
     console.print(summary_table(report, lang))
-    block = case_details(report, lang) if report.single_case else failures_block(report, reproduce, lang)
-    if block is not None:
-        console.print()
-        console.print(block)
+    if report.single_case:
+        block = case_details(report, lang)
+        if block is not None:
+            console.print()
+            console.print(block)
+    else:
+        items = failures_block(report, reproduce, lang)
+        if items:
+            console.print()
+        for item in items:
+            console.print(item, soft_wrap=bool(item.no_wrap))
     console.print()
     console.print(footer(report, lang))
 
