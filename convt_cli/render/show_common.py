@@ -40,6 +40,8 @@ OP_MARK = "*"
 define(
     {
         "show.input_line": ("Input {x} · kernel {k}", "输入 {x} · 卷积核 {k}"),
+        "show.input_line_channels": ("Input {x} (C_in × spatial) · kernel {k} (C_in × C_out/groups × k)",
+                                     "输入 {x}（C_in × 空间）· 卷积核 {k}（C_in × C_out/groups × k）"),
         "show.seed": ("random values, seed={seed}", "随机数值，seed={seed}"),
         "show.output_size": ("Output size = (in − 1)×stride − 2×padding + dilation×(k − 1) + output_padding + 1",
                              "输出尺寸 = (输入 − 1)×stride − 2×padding + dilation×(k − 1) + output_padding + 1"),
@@ -181,8 +183,9 @@ def header(params: ConvTransposeParams, x_shape: Sequence[int], k_shape: Sequenc
     module = f"ConvTranspose{nd}d(" + ", ".join(parts) + ")"
     if bias is not None:
         module += f" + bias {num(bias, st)}"
+    shapes_key = "show.input_line_channels" if len(k_shape) > nd else "show.input_line"
     lines: list[RenderableType] = [Text(module, style=STYLE_TITLE),
-                                   Text(t("show.input_line", st.lang, x=shape_text(x_shape), k=shape_text(k_shape)))]
+                                   Text(t(shapes_key, st.lang, x=shape_text(x_shape), k=shape_text(k_shape)))]
     if seed is not None:
         lines.append(Text(t("show.seed", st.lang, seed=seed)))
     lines.append(Text(t("show.output_size", st.lang)))
