@@ -104,6 +104,9 @@ def runners(case: Case, x: np.ndarray, w: np.ndarray, b: np.ndarray):
 
 
 def timed(fn, inner: int) -> float:
+    """Seconds per call over ``inner`` calls, after one untimed call: the other side's thread pool
+    (OpenMP or OpenBLAS workers that spin for a while after their work) has settled by then."""
+    fn()
     start = time.perf_counter()
     for _ in range(inner):
         fn()

@@ -2,20 +2,25 @@
 
 Every input element multiplies the whole kernel and is added into a canvas at
 ``i*stride + j*dilation``; then ``padding`` is cropped from both ends and ``output_padding`` gives
-back positions at the far end (FACTS.md §1). Vectorised: one batched GEMM per call produces every
-kernel tap for every input position, then one strided add per tap places it. Never imports torch
-or Rich.
+back positions at the far end (FACTS.md §1). Vectorised per stride phase (see ``_scatter``): one
+GEMM per group produces every kernel tap for every input position, the taps of each output phase
+are summed densely, and each phase is written once into the output, bias included. Tiny problems
+use a cached 0/1 scatter matrix instead. Float32 stays float32; inputs are never written to.
+Never imports torch or Rich. ``benchmarks/bench_engine.py`` measures it against PyTorch's CPU kernel.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import os
+from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import ConvtError
-from .limits import check_bytes
+from .limits import ENV_VAR, check_bytes
 from .shapes import ConvTransposeParams, TensorShapes, check_shapes
 
 _NUMERIC_KINDS = "biuf"
@@ -58,9 +63,36 @@ def prepare(
             f"weight of shape {list(wa.shape)} has {wa.ndim} dims; a transposed convolution needs "
             "3, 4 or 5 (C_in, C_out/groups and 1, 2 or 3 kernel dims)"
         )
-    params = ConvTransposeParams.make(nd, stride, padding, output_padding, dilation, groups)
-    shapes = check_shapes(xa.shape, wa.shape, None if ba is None else ba.shape, params)
+    params = _make_params(nd, stride, padding, output_padding, dilation, groups)
+    shapes = _check_shapes_cached(xa.shape, wa.shape, None if ba is None else ba.shape, params)
     return xa, wa, ba, params, shapes
+
+
+def _plain(value: object) -> bool:
+    """A Python int (not bool, not a NumPy scalar), or a tuple/list of them: safe as a cache key."""
+    if type(value) is int:
+        return True
+    return type(value) in (tuple, list) and all(type(v) is int for v in value)  # type: ignore[union-attr]
+
+
+def _make_params(nd: int, *args: object) -> ConvTransposeParams:
+    """``ConvTransposeParams.make`` — memoised for plain int arguments (validation is pure: the same
+    arguments give the same result or the same error, and errors are never cached)."""
+    if all(_plain(a) for a in args):
+        return _make_params_cached(nd, *(tuple(a) if type(a) is list else a for a in args))
+    return ConvTransposeParams.make(nd, *args)
+
+
+@functools.lru_cache(maxsize=256)
+def _make_params_cached(nd: int, *args: object) -> ConvTransposeParams:
+    return ConvTransposeParams.make(nd, *args)
+
+
+@functools.lru_cache(maxsize=256)
+def _check_shapes_cached(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], b_shape: tuple[int, ...] | None, params: ConvTransposeParams
+) -> TensorShapes:
+    return check_shapes(x_shape, w_shape, b_shape, params)
 
 
 def conv_transpose(
@@ -99,6 +131,112 @@ def canvas_extent(shapes: TensorShapes, params: ConvTransposeParams) -> tuple[in
     )
 
 
+# ----------------------------------------------------------------------------------------------
+# The computation. Output position o (canvas position c = o + padding) of phase r = o mod stride
+# only receives the taps j with (r + padding - j*dilation) ≡ 0 (mod stride), each from input
+# index i = m + t_j where o = r + m*stride and t_j = (r + padding - j*dilation) / stride. So every
+# phase is a small dense correlation of the input with a fixed subset of taps. The input is laid
+# out once, zero-padded, as (groups, C_in/groups, N * block) with each image padded to a fixed
+# pitch per dim; a tap's shift then becomes one flat offset, and every window the computation reads
+# is a contiguous run (the padding makes out-of-range reads land on zeros). Each phase is computed
+# densely on that flat grid and written once, strided, into the output (with the bias, in the same
+# pass). Positions of the grid that are not output positions are computed and discarded.
+# ----------------------------------------------------------------------------------------------
+
+_TINY_MATRIX = 1 << 14  # (taps x input positions) x output positions: the largest cached scatter matrix
+_TINY_WORK = 1 << 18  # multiply-adds of the scatter-matrix GEMM below which the tiny path is used
+_CHECK_FLOOR = 1 << 20  # working sets below this many bytes skip the RAM probe (unless CONVT_MAX_BYTES is set)
+_CHUNK = 1 << 16  # elements per block of the elementwise (depthwise) path, to stay in cache
+
+
+@dataclass(frozen=True)
+class _Phase:
+    index: tuple[slice, ...]  # this phase's output positions, per spatial dim
+    sizes: tuple[int, ...]  # how many per dim
+    taps: tuple[int, ...]  # flat kernel taps (C order) that reach this phase
+    offsets: tuple[int, ...]  # per tap: its flat offset into the padded input
+
+
+@dataclass(frozen=True)
+class _Plan:
+    pitch: tuple[int, ...]  # padded size of each spatial dim in the flat layout
+    lead: tuple[int, ...]  # zeros before the input in each dim
+    block: int  # prod(pitch): one image
+    length: int  # N * block: the flat grid every phase is computed on
+    x_len: int  # length + the largest offset: the padded input per channel
+    copy_free: bool  # the input itself is the flat layout (N == 1, no padding, no offsets)
+    phases: tuple[_Phase, ...]
+    empty: tuple[tuple[slice, ...], ...]  # phases no tap reaches: bias (or zero) only
+    taps: tuple[int, ...]  # every tap some phase uses, sorted
+
+
+def _axis_phases(i: int, k: int, s: int, p: int, d: int, o: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """Per output phase r of one dim: (r, count, [(tap j, input offset t_j)]) for taps that reach the input."""
+    phases = []
+    for r in range(min(s, o)):
+        m = (o - r + s - 1) // s
+        taps = []
+        for j in range(k):
+            num = r + p - j * d
+            if num % s == 0:
+                t = num // s
+                if t + m - 1 >= 0 and t <= i - 1:
+                    taps.append((j, t))
+        phases.append((r, m, taps))
+    return phases
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(shapes: TensorShapes, params: ConvTransposeParams) -> _Plan:
+    axes = []
+    leads, pitches = [], []
+    for i, k, s, p, d, o in zip(
+        shapes.spatial, shapes.kernel, params.stride, params.padding, params.dilation, shapes.out_spatial
+    ):
+        ph = _axis_phases(i, k, s, p, d, o)
+        ts = [(m, t) for _, m, taps in ph for _, t in taps]
+        lo = max([0] + [-t for _, t in ts])
+        hi = max([0] + [m - 1 + t - (i - 1) for m, t in ts])
+        pitch = max([i + max(lo, hi)] + [m for _, m, _ in ph])
+        axes.append(ph)
+        leads.append(lo)
+        pitches.append(pitch)
+    strides = [math.prod(pitches[a + 1:]) for a in range(len(pitches))]
+    phases, empty = [], []
+    for combo in itertools.product(*axes):
+        index = tuple(slice(r, None, s) for (r, _, _), s in zip(combo, params.stride))
+        if any(not taps for _, _, taps in combo):
+            empty.append(index)
+            continue
+        flat_taps, offsets = [], []
+        for tap in itertools.product(*(taps for _, _, taps in combo)):
+            flat_taps.append(int(np.ravel_multi_index(tuple(j for j, _ in tap), shapes.kernel)))
+            offsets.append(sum((t + lo) * st for (_, t), lo, st in zip(tap, leads, strides)))
+        phases.append(_Phase(index, tuple(m for _, m, _ in combo), tuple(flat_taps), tuple(offsets)))
+    block = math.prod(pitches)
+    length = shapes.batch * block
+    max_off = max((off for ph in phases for off in ph.offsets), default=0)
+    copy_free = shapes.batch == 1 and max_off == 0 and tuple(pitches) == shapes.spatial
+    return _Plan(
+        pitch=tuple(pitches), lead=tuple(leads), block=block, length=length, x_len=length + max_off,
+        copy_free=copy_free, phases=tuple(phases), empty=tuple(empty),
+        taps=tuple(sorted({t for ph in phases for t in ph.taps})),
+    )
+
+
+def _flat_input(x: np.ndarray, plan: _Plan, g: int, cig: int, dtype: np.dtype) -> np.ndarray:
+    """The input as (groups, C_in/groups, x_len): zero-padded images at the plan's pitch, batch inside."""
+    n = x.shape[0]
+    if plan.copy_free:
+        return x.astype(dtype, copy=False).reshape(g, cig, plan.x_len)
+    flat = np.zeros((g, cig, plan.x_len), dtype=dtype)
+    grid = flat[:, :, : plan.length].reshape((g, cig, n) + plan.pitch)
+    inner = tuple(slice(lo, lo + i) for lo, i in zip(plan.lead, x.shape[2:]))
+    src = x.reshape((n, g, cig) + x.shape[2:])
+    np.copyto(grid[(slice(None),) * 3 + inner], np.moveaxis(src, 0, 2), casting="unsafe")
+    return flat
+
+
 def _scatter(
     x: np.ndarray,
     w: np.ndarray,
@@ -112,36 +250,193 @@ def _scatter(
     g = params.groups
     cig = shapes.in_channels // g
     cog = c_out // g
+    out_shape = (n, c_out) + shapes.out_spatial
+    out_size = math.prod(out_shape)
     taps = math.prod(shapes.kernel)
-    positions = math.prod(shapes.spatial)
-    extent = canvas_extent(shapes, params)
-    itemsize = dtype.itemsize
-    check_bytes(
-        (n * c_out * math.prod(extent) + n * c_out * taps * positions + n * c_out * math.prod(shapes.out_spatial))
-        * itemsize,
-        f"the output {list(shapes.output)} with its working buffers",
-    )
-
     xb = x if shapes.batched else x[None]
-    xg = xb.astype(dtype, copy=False).reshape(n, g, cig, positions)
-    # weight (C_in, C_out/g, *k) → per group (C_out/g * K, C_in/g): every tap of every output channel.
-    wg = w.astype(dtype, copy=False).reshape(g, cig, cog * taps).transpose(0, 2, 1)
-    # One batched GEMM: (N, G, C_out/g * K, P) — each input element times the whole kernel.
-    prod = np.matmul(wg[None], xg)
-    prod = prod.reshape((n, c_out) + shapes.kernel + shapes.spatial)
+    kp = taps * math.prod(shapes.spatial)
+    o_flat = math.prod(shapes.out_spatial)
+    if kp * o_flat <= _TINY_MATRIX and n * c_out * kp * o_flat <= _TINY_WORK:
+        _check_memory(kp * o_flat + n * c_out * (kp + 1) + out_size, dtype, shapes)
+        out = _tiny(xb, w, b, params, shapes, dtype)
+        return out if shapes.batched else out[0]
 
-    canvas = np.zeros((n, c_out) + extent, dtype=dtype)
-    for tap in itertools.product(*(range(k) for k in shapes.kernel)):
-        window = tuple(
-            slice(j * d, j * d + (i - 1) * s + 1, s)
-            for j, d, i, s in zip(tap, params.dilation, shapes.spatial, params.stride)
-        )
-        canvas[(slice(None), slice(None)) + window] += prod[(slice(None), slice(None)) + tap]
+    plan = _plan(shapes, params)
+    mode = _mode(cig, cog, plan)
+    x_bytes = 0 if plan.copy_free else g * cig * plan.x_len
+    grid = g * cog * plan.length
+    if mode == "gemm":  # all taps in one GEMM, then dense shifted adds per phase
+        work = len(plan.taps) * g * cog * plan.x_len + grid
+    elif mode == "im2col":  # per phase: the shifted windows stacked, then one GEMM
+        work = max((len(ph.taps) for ph in plan.phases), default=0) * g * cig * plan.length + grid
+    else:  # depthwise: broadcast multiply-adds
+        work = grid + min(grid, _CHUNK)
+    _check_memory(out_size + x_bytes + work, dtype, shapes)
 
-    crop = tuple(slice(p, p + o) for p, o in zip(params.padding, shapes.out_spatial))
-    out = canvas[(slice(None), slice(None)) + crop]
-    if b is not None:
-        out = out + b.astype(dtype, copy=False).reshape((1, c_out) + (1,) * nd)
-    else:
-        out = np.ascontiguousarray(out)
+    out = np.empty(out_shape, dtype=dtype)
+    out_g = out.reshape((n, g, cog) + shapes.out_spatial)
+    bias = None if b is None else b.astype(dtype, copy=False).reshape((1, g, cog) + (1,) * nd)
+    for index in plan.empty:
+        out_g[(slice(None),) * 3 + index] = 0 if bias is None else bias
+    if n == 0 or not plan.phases:
+        return out if shapes.batched else out[0]
+
+    xf = _flat_input(xb, plan, g, cig, dtype)
+    wk = w.astype(dtype, copy=False).reshape(g, cig, cog, taps)
+    bias_g = None if bias is None else bias.reshape(g, cog, 1)
+    for phase, y in _phase_results(mode, xf, wk, bias_g, plan, g, cig, cog, dtype):
+        # y: (g, cog, length), bias included → (N, g, cog, *sizes) on the padded grid, copied once
+        # into the phase's (strided) output positions.
+        src = y.reshape((g, cog, n) + plan.pitch)[(slice(None),) * 3 + tuple(slice(0, m) for m in phase.sizes)]
+        np.copyto(out_g[(slice(None),) * 3 + phase.index], np.moveaxis(src, 2, 0))
     return out if shapes.batched else out[0]
+
+
+def _check_memory(elements: int, dtype: np.dtype, shapes: TensorShapes) -> None:
+    nbytes = elements * dtype.itemsize
+    if nbytes > _CHECK_FLOOR or os.environ.get(ENV_VAR):
+        check_bytes(nbytes, f"the output {list(shapes.output)} with its working buffers")
+
+
+def _mode(cig: int, cog: int, plan: _Plan) -> str:
+    """How to compute the phases: broadcast multiply-adds for depthwise layers; stacked windows and one
+    GEMM per phase when the reduction (C_in/groups) is tiny and the outputs wider; else one GEMM for
+    all taps (measured best for C_in/groups of 16 and more, benchmarks/bench_engine.py)."""
+    if cig == 1 and cog <= 2:
+        return "depthwise"
+    if cig <= 4 and cog > cig and max((len(ph.taps) for ph in plan.phases), default=1) > 1:
+        return "im2col"
+    return "gemm"
+
+
+def _phase_results(mode, xf, wk, bias, plan: _Plan, g, cig, cog, dtype):
+    """Yield (phase, y): the phase's dense result plus bias, shape (g, cog, length), in a buffer of ours."""
+    length = plan.length
+    if mode == "gemm":
+        pos = {t: u for u, t in enumerate(plan.taps)}
+        # weight → (g, U*cog, cig): row block u holds tap plan.taps[u] for every output channel.
+        wm = np.ascontiguousarray(wk[:, :, :, list(plan.taps)].transpose(0, 3, 2, 1)).reshape(
+            g, len(plan.taps) * cog, cig
+        )
+        prod = np.matmul(wm, xf).reshape(g, len(plan.taps), cog, plan.x_len)
+        buf = None
+        for ph in plan.phases:
+            parts = [prod[:, pos[t], :, off: off + length] for t, off in zip(ph.taps, ph.offsets)]
+            if len(parts) == 1:
+                y = parts[0]  # a window of prod, used by this phase only: safe to add the bias in place
+            else:
+                if buf is None:
+                    buf = np.empty((g, cog, length), dtype=dtype)
+                y = buf
+                np.add(parts[0], parts[1], out=y)
+                for part in parts[2:]:
+                    np.add(y, part, out=y)
+            if bias is not None:
+                np.add(y, bias, out=y)
+            yield ph, y
+    elif mode == "im2col":
+        tmax = max(len(ph.taps) for ph in plan.phases)
+        col = np.empty(g * tmax * cig * length, dtype=dtype) if tmax > 1 else None
+        y = np.empty((g, cog, length), dtype=dtype)
+        for ph in plan.phases:
+            nt = len(ph.taps)
+            if nt == 1:
+                xs = xf[:, :, ph.offsets[0]: ph.offsets[0] + length]
+            else:
+                xs = col[: g * nt * cig * length].reshape(g, nt, cig, length)
+                for a, off in enumerate(ph.offsets):
+                    xs[:, a] = xf[:, :, off: off + length]
+                xs = xs.reshape(g, nt * cig, length)
+            wm = np.ascontiguousarray(wk[:, :, :, list(ph.taps)].transpose(0, 2, 3, 1)).reshape(g, cog, nt * cig)
+            np.matmul(wm, xs, out=y)
+            if bias is not None:
+                np.add(y, bias, out=y)
+            yield ph, y
+    else:  # depthwise: cig == 1, a few output channels per group
+        y = np.empty((g, cog, length), dtype=dtype)
+        tmp = np.empty(min(g * cog * length, _CHUNK), dtype=dtype)
+        xs0 = xf[:, 0]
+        step = max(1, _CHUNK // max(1, cog * length))
+        for ph in plan.phases:
+            wt = wk[:, 0][:, :, list(ph.taps)]  # (g, cog, T)
+            for g0 in range(0, g, step):
+                g1 = min(g, g0 + step)
+                yc = y[g0:g1]
+                tc = tmp[: yc.size].reshape(yc.shape) if yc.size <= tmp.size else np.empty_like(yc)
+                for a, off in enumerate(ph.offsets):
+                    xw = xs0[g0:g1, None, off: off + length]
+                    wa = wt[g0:g1, :, a, None]
+                    if a == 0:
+                        np.multiply(xw, wa, out=yc)
+                    else:
+                        np.multiply(xw, wa, out=tc)
+                        np.add(yc, tc, out=yc)
+                if bias is not None:
+                    np.add(yc, bias[g0:g1], out=yc)
+            yield ph, y
+
+
+def _tiny(x, w, b, params: ConvTransposeParams, shapes: TensorShapes, dtype: np.dtype) -> np.ndarray:
+    """Small problems: one GEMM for every tap of every input element, then one GEMM with the 0/1
+    matrix that sends each (tap, input position) to its output position (cached per geometry)."""
+    n, c_out = shapes.batch, shapes.out_channels
+    g = params.groups
+    cig = shapes.in_channels // g
+    cog = c_out // g
+    taps, positions = math.prod(shapes.kernel), math.prod(shapes.spatial)
+    kp = taps * positions
+    wg = w.astype(dtype, copy=False).reshape(g, cig, cog * taps).transpose(0, 2, 1)
+    xg = x.astype(dtype, copy=False).reshape(n, g, cig, positions)
+    prod = np.matmul(wg, xg).reshape(n * c_out, kp)
+    if dtype.kind != "f" or np.isfinite(prod).all():
+        out = prod @ _scatter_matrix(shapes, params, dtype)
+    else:  # inf/nan: 0 * inf would spread NaN to every output; sum only the real contributions
+        ext = np.concatenate([prod, np.zeros((n * c_out, 1), dtype=dtype)], axis=1)
+        out = ext[:, _gather_index(shapes, params)].sum(axis=-1)
+    if b is not None:
+        out = out.reshape(n, c_out, math.prod(shapes.out_spatial))
+        out += b.astype(dtype, copy=False)[:, None]
+    return out.reshape((n, c_out) + shapes.out_spatial)
+
+
+@functools.lru_cache(maxsize=256)
+def _contributions(shapes: TensorShapes, params: ConvTransposeParams) -> tuple[np.ndarray, np.ndarray]:
+    """Flat (tap, input position) → flat output position, for every pair that lands inside the output."""
+    nd = params.ndim
+    grids = np.meshgrid(*(np.arange(k) for k in shapes.kernel), *(np.arange(i) for i in shapes.spatial),
+                        indexing="ij")
+    dst = np.zeros(grids[0].shape, dtype=np.intp)
+    valid = np.ones(grids[0].shape, dtype=bool)
+    for a in range(nd):
+        pos = grids[nd + a] * params.stride[a] + grids[a] * params.dilation[a] - params.padding[a]
+        valid &= (pos >= 0) & (pos < shapes.out_spatial[a])
+        dst = dst * shapes.out_spatial[a] + pos
+    src = np.arange(dst.size).reshape(dst.shape)
+    return src[valid], dst[valid]
+
+
+@functools.lru_cache(maxsize=64)
+def _scatter_matrix(shapes: TensorShapes, params: ConvTransposeParams, dtype: np.dtype) -> np.ndarray:
+    src, dst = _contributions(shapes, params)
+    matrix = np.zeros((math.prod(shapes.kernel) * math.prod(shapes.spatial), math.prod(shapes.out_spatial)),
+                      dtype=dtype)
+    matrix[src, dst] = 1
+    matrix.setflags(write=False)
+    return matrix
+
+
+@functools.lru_cache(maxsize=64)
+def _gather_index(shapes: TensorShapes, params: ConvTransposeParams) -> np.ndarray:
+    """(outputs, most contributions): per output position the flat (tap, input) indices that reach
+    it, padded with the index one past the last (a zero appended by the caller)."""
+    src, dst = _contributions(shapes, params)
+    kp = math.prod(shapes.kernel) * math.prod(shapes.spatial)
+    total = math.prod(shapes.out_spatial)
+    counts = np.bincount(dst, minlength=total)
+    index = np.full((total, max(1, int(counts.max(initial=0)))), kp, dtype=np.intp)
+    order = np.argsort(dst, kind="stable")
+    dst, src = dst[order], src[order]
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    index[dst, np.arange(len(dst)) - starts[dst]] = src
+    index.setflags(write=False)
+    return index
