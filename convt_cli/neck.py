@@ -657,10 +657,10 @@ def _layer_dict(layer: LayerRecord) -> dict:
 ProgressFn = Callable[[int, int, str], None]
 
 
-def resolve_device(torch, requested: str) -> str:
+def resolve_device(torch, requested: str, dtype: str = "float32") -> str:
     """auto → cuda when a GPU is usable, else cpu; cuda without a GPU is a clear error."""
     if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        requested = "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cuda" and not torch.cuda.is_available():
         built = torch.version.cuda is not None
         why = "no CUDA GPU is visible" if built else "this PyTorch build has no CUDA support"
@@ -668,6 +668,12 @@ def resolve_device(torch, requested: str) -> str:
         raise ConvtError(
             f"--device cuda: {why} (torch {torch.__version__}); use --device cpu, or --device meta for shapes only",
             zh=f"--device cuda：{why_zh}（torch {torch.__version__}）；请用 --device cpu，或用 --device meta 只看形状",
+        )
+    if requested == "cuda" and dtype == "bfloat16" and not torch.cuda.is_bf16_supported():
+        raise ConvtError(
+            f"--dtype bfloat16: this GPU ({torch.cuda.get_device_name()}) does not support bfloat16; "
+            "use float16 or float32",
+            zh=f"--dtype bfloat16：此 GPU（{torch.cuda.get_device_name()}）不支持 bfloat16；请用 float16 或 float32",
         )
     return requested
 
@@ -759,7 +765,7 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
     from .reference import torch_module
 
     torch = torch_module()
-    device = resolve_device(torch, config.device)
+    device = resolve_device(torch, config.device, config.dtype)
     plan = plan or plan_neck(config, verify=verify)
     budget = check_memory(plan, device, torch)
     tdtype = getattr(torch, config.dtype)

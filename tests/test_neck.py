@@ -365,3 +365,36 @@ def test_same_seed_same_numbers_and_the_global_rng_is_untouched():
     state = torch.random.get_rng_state()
     assert first_output(7) == first_output(7) != first_output(8)
     assert torch.equal(torch.random.get_rng_state(), state)
+
+
+# ---------------------------------------------------------------- the CUDA-side decisions, with a stand-in torch
+
+
+def fake_torch(available=True, built="12.4", bf16=True, free=8 * 2**30):
+    from types import SimpleNamespace
+
+    cuda = SimpleNamespace(
+        is_available=lambda: available, is_bf16_supported=lambda: bf16, get_device_name=lambda *a: "Fake GPU",
+        mem_get_info=lambda: (free, 16 * 2**30),
+    )
+    return SimpleNamespace(cuda=cuda, version=SimpleNamespace(cuda=built), __version__="9.9")
+
+
+def test_device_resolution_with_and_without_a_gpu():
+    assert neck_mod.resolve_device(fake_torch(), "auto") == "cuda"
+    assert neck_mod.resolve_device(fake_torch(available=False), "auto") == "cpu"
+    assert neck_mod.resolve_device(fake_torch(available=False), "meta") == "meta"
+    with pytest.raises(ConvtError, match="no CUDA GPU is visible"):
+        neck_mod.resolve_device(fake_torch(available=False), "cuda")
+    with pytest.raises(ConvtError, match="no CUDA support"):
+        neck_mod.resolve_device(fake_torch(available=False, built=None), "cuda")
+    with pytest.raises(ConvtError, match="does not support bfloat16"):
+        neck_mod.resolve_device(fake_torch(bf16=False), "auto", "bfloat16")
+
+
+def test_gpu_memory_guard_uses_the_free_memory():
+    plan = plan_neck(make_config(preset="explainer"))
+    assert neck_mod.check_memory(plan, "cuda", fake_torch(free=8 * 2**30)) == int(8 * 2**30 * 0.9)
+    with pytest.raises(ConvtError, match="GPU memory.*--device meta"):
+        neck_mod.check_memory(plan, "cuda", fake_torch(free=100 * 2**20))
+    assert neck_mod.check_memory(plan, "meta") is None
