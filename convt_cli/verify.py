@@ -468,7 +468,7 @@ def adjoint_cases(dims: Iterable[int] = ALL_DIMS) -> list[CaseSpec]:
 
 
 def error_cases(dims: Iterable[int] = ALL_DIMS) -> list[CaseSpec]:
-    """Configurations PyTorch rejects, one broken rule each (FACTS.md §2), per dimension count."""
+    """Configurations PyTorch rejects, one broken rule each (FACTS.md §2 and three more), per dimension count."""
     cases = []
     for nd in dims:
         S, K = (5,) * nd, (3,) * nd
@@ -484,6 +484,9 @@ def error_cases(dims: Iterable[int] = ALL_DIMS) -> list[CaseSpec]:
             _make(nd, (1, 2) + (2,) * nd, (2, 1) + (1,) * nd, p=1),       # output size 0
             _make(nd, (1, 1, 2) + S, (2, 1) + K),                         # input of the wrong rank
             _make(nd, (1, 2) + S, (2, 1) + K, bias=3),                    # bias of the wrong length
+            _make(nd, (1, 2, 0) + S[1:], (2, 1) + K),                     # an empty spatial dim
+            _make(nd, (1, 2) + S, (2, 0) + K),                            # no output channels
+            _make(nd, (1, 2) + S, (2, 1, 0) + K[1:]),                     # a kernel size of 0
         ]
     return cases
 
@@ -563,6 +566,12 @@ PARITY_RULES: tuple[tuple[str, str, str], ...] = (
     ("output size > 0", r"Output size is too small", r"output size .* is too small"),
     ("input rank", r"Expected \d+D \(unbatched\) or \d+D \(batched\) input", r"input of shape .* must have"),
     ("bias length = C_out", r"expected bias", r"bias of shape .* must be"),
+    ("spatial input sizes > 0", r"Only zero batch or zero channel inputs are supported",
+     r"input size 0 in spatial dim \d+ must be positive"),
+    # PyTorch's 3-d kernel names an empty weight where 1-d/2-d name the zero kernel size.
+    ("weight not empty", r"non-empty .*weight", r"has no output channels|kernel size 0 in dim \d+"),
+    ("kernel size > 0", r"kernel size should be greater than zero",
+     r"kernel size -?\d+ in dim \d+ must be greater than zero"),
 )
 
 

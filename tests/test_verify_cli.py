@@ -60,7 +60,7 @@ def default_json() -> dict:
 def test_default_run_passes_every_case(default_json):
     doc = default_json
     assert doc["schema"] == "convt.verify/1" and doc["ok"] and doc["subject"] == "engine"
-    assert doc["planned"] == doc["completed"] == doc["passed"] == 645 and doc["failed"] == 0
+    assert doc["planned"] == doc["completed"] == doc["passed"] == 654 and doc["failed"] == 0
     assert doc["dims"] == [1, 2, 3] and doc["seed"] == 0 and doc["dtype"] == "float64"
     assert doc["failures"] == [] and doc["suspects"] == []
     assert doc["tolerance"]["values"]["rtol"] == 1e-10 and doc["tolerance"]["float32_path"]["atol"] == 1e-5
@@ -83,7 +83,7 @@ def test_default_run_rows_count_what_the_sweep_holds(default_json):
         "size_formula": len(forward),
         "float32_path": len(forward),
         "adjoint": 12,
-        "error_parity": 33,
+        "error_parity": 42,
     }
     for key, count in expect.items():
         assert rows[key]["cases"] == rows[key]["passed"] == count, key
@@ -129,14 +129,14 @@ def test_readme_examples_work_as_written(readme_runs):
 def test_default_run_text(readme_runs):
     result = readme_runs["convt verify"]
     out = result.stdout
-    assert "645 cases (seed 0, dims 1,2,3)" in out
+    assert "654 cases (seed 0, dims 1,2,3)" in out
     assert "tolerance: values (float64): |a − e| ≤ 1e-10 + 1e-10·|e|" in out
     assert "float32 path: |a − e| ≤ 1e-05 + 1.3e-06·|e|" in out
     for label in ("1-d", "2-d", "3-d", "unbatched", "batch = 1", "batch > 1", "stride > 1", "padding > 0",
                   "output_padding > 0", "dilation > 1", "groups > 1", "depthwise", "bias", "adjoint identity",
                   "error parity", "output-size formula"):
         assert f"\n{label} " in out, label
-    assert "All 645 cases passed in " in out and "(PyTorch import included)" in out
+    assert "All 654 cases passed in " in out and "(PyTorch import included)" in out
     assert result.stderr == ""  # no progress bar when stdout/stderr are not a terminal
 
 
@@ -160,7 +160,7 @@ def test_readme_failure_sample_is_real_output():
             assert line in lines, line
 
 
-def test_schema_doc_example_is_real_output():
+def test_schema_doc_example_is_real_output(default_json):
     cmd = re.search(r"```bash\n(.*?)```", SCHEMA_DOC, re.S).group(1).strip()
     cwd = os.getcwd()
     os.chdir(ROOT)
@@ -176,7 +176,7 @@ def test_schema_doc_example_is_real_output():
     first_cells = re.findall(r"^\| (.*?) \|", SCHEMA_DOC.split("## `tolerance`")[0], re.M)
     documented = {name for cell in first_cells for name in re.findall(r"`(\w+)`", cell)}
     assert documented == set(doc), documented ^ set(doc)
-    row_keys = {row["feature"] for row in json.loads(run("--json").stdout)["features"]}
+    row_keys = {row["feature"] for row in default_json["features"]}
     for key in row_keys:
         assert f"`{key}`" in SCHEMA_DOC, key
 
@@ -253,7 +253,7 @@ def test_a_case_over_the_memory_budget_is_refused():
 def test_cases_seed_and_dims():
     doc = json.loads(run("--cases", "25", "--seed", "4", "--dims", "1,3", "--json").stdout)
     assert doc["ok"] and doc["seed"] == 4 and doc["dims"] == [1, 3] and doc["requested_cases"] == 25
-    assert doc["planned"] == 25 + 8 + 22  # forward + adjoint (4 per dim) + error parity (11 per dim)
+    assert doc["planned"] == 25 + 8 + 28  # forward + adjoint (4 per dim) + error parity (14 per dim)
     rows = {row["feature"] for row in doc["features"]}
     assert "dims_2" not in rows and {"dims_1", "dims_3"} <= rows
 

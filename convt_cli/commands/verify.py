@@ -20,7 +20,7 @@ DTYPE_NAMES = ("float64", "float32", "float16", "bfloat16")
 # Typer's Rich help keeps single line breaks, so each paragraph is one string.
 HELP = "\n\n".join([
     "Check convt's NumPy engine, or your own transposed convolution, against PyTorch.",
-    "The default run is a fixed sweep of 645 cases over 1-, 2- and 3-d (batch 1, batch > 1, unbatched; stride, "
+    "The default run is a fixed sweep of 654 cases over 1-, 2- and 3-d (batch 1, batch > 1, unbatched; stride, "
     "padding, output_padding, dilation, groups, depthwise, bias): float64 values against PyTorch float64, the "
     "float32 path, the output-size formula, the adjoint identity <conv(a,w),b> = <a,conv_transpose(b,w)>, and "
     "error parity (configurations PyTorch rejects must be rejected, naming the rule). "
