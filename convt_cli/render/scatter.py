@@ -5,7 +5,7 @@ Reads a :class:`convt_cli.steps.ScatterTrace`; computes nothing beyond text and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
@@ -62,10 +62,6 @@ def cropped_mask(trace: ScatterTrace) -> np.ndarray:
     mask = np.ones(trace.canvas.shape, dtype=bool)
     mask[trace.crop] = False
     return mask
-
-
-def _fit_panel(console: Console, st: Style, build: Callable[[bool], RenderableType]) -> RenderableType:
-    return fitted(console, st, build)
 
 
 def render_step(console: Console, st: Style, trace: ScatterTrace, step: Step, written_before: set,

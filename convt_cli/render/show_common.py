@@ -413,13 +413,6 @@ def fitted(console: Console, st: Style, build: Callable[[bool], RenderableType])
     return Group(note, compact)
 
 
-def side_by_side(console: Console, st: Style, panels: Sequence[RenderableType],
-                 separators: Sequence[str]) -> RenderableType | None:
-    """Panels in one row with separators between them, or None when that is wider than the width."""
-    row = _row([(separators[i - 1] if i else "", panel) for i, panel in enumerate(panels)])
-    return row if width_of(console, row) <= st.width else None
-
-
 def flow(console: Console, st: Style, builders: Sequence[Callable[[bool], RenderableType]],
          separators: Sequence[str], tail: str = "") -> RenderableType:
     """Panels side by side with separators, wrapped onto more rows when the width runs out (a row then
@@ -472,15 +465,6 @@ def _row(items: Sequence[tuple[str, RenderableType]], tail: str = "") -> Table:
         row.add_row(*titles)
     row.add_row(*cells)
     return row
-
-
-def stacked(panels: Sequence[RenderableType], separators: Sequence[str]) -> RenderableType:
-    items: list[RenderableType] = []
-    for i, panel in enumerate(panels):
-        if i and separators[i - 1].strip():
-            items.append(Text(separators[i - 1].strip()))
-        items.append(panel)
-    return Group(*items)
 
 
 def axis_labels(size: int, crop_before: int, keep: int, op_region: range | None) -> list[str]:

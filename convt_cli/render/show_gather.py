@@ -28,8 +28,6 @@ from .show_common import (
     pos_text,
     product_text,
     shape_text,
-    side_by_side,
-    stacked,
     values_grid,
 )
 
@@ -121,9 +119,11 @@ def render_gather(console: Console, st: Style, view: GatherView, trace: ScatterT
     items.append(Text(t("show.gather_rotate", lang)))
     for c in range(channels):
         suffix = " · " + t("show.gather_channel", lang, c=c) if channels > 1 else ""
-        pair = [values_grid(view.kernel[c], st, title=t("show.kernel", lang) + suffix),
-                values_grid(view.rotated[c], st, title=t("show.kernel_rotated", lang) + suffix)]
-        items.append(side_by_side(console, st, pair, ["→"]) or stacked(pair, ["→"]))
+        pair = [lambda compact, c=c, suffix=suffix: values_grid(view.kernel[c], st, compact=compact,
+                                                                 title=t("show.kernel", lang) + suffix),
+                lambda compact, c=c, suffix=suffix: values_grid(view.rotated[c], st, compact=compact,
+                                                                 title=t("show.kernel_rotated", lang) + suffix)]
+        items.append(flow(console, st, pair, ["→"]))
     items.append(Text(""))
 
     items.append(Text(t("show.gather_slide", lang, d=per_dim_text(view.params.dilation))))

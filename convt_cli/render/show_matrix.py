@@ -15,12 +15,11 @@ from .show_common import (
     check_line,
     compare_outputs,
     fitted,
+    flow,
     grid,
     num,
     pos_text,
     shape_text,
-    side_by_side,
-    stacked,
 )
 
 define(
@@ -82,8 +81,7 @@ def render_matrix(console: Console, st: Style, view: MatrixView, trace: ScatterT
 
     seps = ["·", "="]
     builders = [ct_panel, x_panel, out_panel]
-    row = side_by_side(console, st, [b(False) for b in builders], seps)
-    items.append(row if row is not None else stacked([fitted(console, st, b) for b in builders], seps))
+    items.append(flow(console, st, builders, seps))
     items.append(Text(""))
     items.append(Text(t("show.matrix_reshape", lang, shape=shape_text(view.out_shape))))
     items.append(final_output(console, st, view.output, trace.output_padding_region,
