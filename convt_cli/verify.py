@@ -43,7 +43,6 @@ SCHEMA = "convt.verify/1"
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 DEFAULT_SEED = 0
 DEFAULT_FORWARD_CASES = 600
-MAX_CASES = 100_000
 SUSPECT_CHANCE = 0.05
 ALL_DIMS = (1, 2, 3)
 

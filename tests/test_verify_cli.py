@@ -275,6 +275,13 @@ def test_low_precision_states_its_scaled_tolerance(dtype, eps):
     assert "float32 path" not in out  # the float32 path belongs to the float64 run
 
 
+def test_the_command_offers_exactly_the_dtypes_the_verifier_knows():
+    from convt_cli.commands.verify import DTYPE_NAMES
+    from convt_cli.verify import DTYPES
+
+    assert DTYPE_NAMES == DTYPES
+
+
 def test_chinese_labels():
     result = run("--cases", "5", "--lang", "zh")
     assert result.exit_code == 0
@@ -286,6 +293,7 @@ def test_chinese_labels():
     (["--dims", "4"], "dims '4' must be 1, 2 or 3"),
     (["--dtype", "float8"], "'float8' is not one of float64, float32, float16, bfloat16"),
     (["--cases", "0"], "--cases"),
+    (["--cases", "100001"], "--cases"),
     (["--seed", "-1"], "--seed"),
     (["--lang", "fr"], "'fr' is not a language convt speaks"),
     (["--case", "2d x=1x4"], "w= is required"),
