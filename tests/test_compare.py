@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from readme_text import readme_section
 from typer.testing import CliRunner
 
 from convt_cli.cli import app
@@ -260,7 +261,7 @@ def test_readme_section_examples_work_as_written():
     import re
     import shlex
 
-    text = (Path(__file__).resolve().parent.parent / "docs" / "readme" / "compare.md").read_text(encoding="utf-8")
+    text = readme_section("compare")
     blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
     commands = [shlex.split(line)[1:] for b in blocks for line in b.splitlines() if line.startswith("convt ")]
     assert len(commands) >= 3

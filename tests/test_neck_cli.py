@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from readme_text import readme_section
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -275,7 +276,7 @@ def test_every_json_key_is_documented():
 def test_readme_section_examples_work_as_written():
     import shlex
 
-    text = (DOCS / "readme" / "neck.md").read_text(encoding="utf-8")
+    text = readme_section("neck")
     blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
     commands = [shlex.split(line)[1:] for block in blocks for line in block.splitlines() if line.startswith("convt ")]
     assert len(commands) >= 5 and all(c[0] == "neck" for c in commands)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from readme_text import readme_section
 from typer.testing import CliRunner
 
 from convt_cli.cli import app
@@ -191,7 +192,7 @@ def doc_commands(name: str) -> list[list[str]]:
     import re
     import shlex
 
-    text = (Path(__file__).resolve().parent.parent / "docs" / "readme" / f"{name}.md").read_text(encoding="utf-8")
+    text = readme_section(name)
     blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
     return [shlex.split(line)[1:] for block in blocks for line in block.splitlines() if line.startswith("convt ")]
 
@@ -203,5 +204,5 @@ def test_readme_section_examples_work_as_written():
         r = runner.invoke(app, args, env=ENV)
         assert r.exit_code == 0, (args, r.output)
     r = run("64", "-k", "2", "-s", "2", "--output-padding", "2")
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "readme" / "shape.md").read_text(encoding="utf-8")
+    doc = readme_section("shape")
     assert r.exit_code == 1 and f"`{r.stderr.strip()}`" in doc

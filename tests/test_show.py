@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from readme_text import readme_section
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
@@ -366,11 +367,10 @@ def test_no_torch_never_imports_torch_in_process(tmp_path):
 # ------------------------------------------------------------------------------------- README examples
 
 def test_readme_examples_work_as_written(tmp_path):
-    """Every command in docs/readme/show.md's bash blocks runs as written (in an empty directory)."""
+    """Every command in the README's show section runs as written (in an empty directory)."""
     import shlex
-    from pathlib import Path
 
-    doc = (Path(__file__).parent.parent / "docs" / "readme" / "show.md").read_text(encoding="utf-8")
+    doc = readme_section("show")
     commands = [line for block in re.findall(r"```bash\n(.*?)```", doc, re.S) for line in block.splitlines()
                 if line.strip()]
     assert len(commands) >= 12

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from readme_text import readme_section
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -93,7 +94,7 @@ def test_default_run_rows_count_what_the_sweep_holds(default_json):
 
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "docs" / "readme" / "verify.md").read_text(encoding="utf-8")
+README = readme_section("verify")
 SCHEMA_DOC = (ROOT / "docs" / "verify-json.md").read_text(encoding="utf-8")
 
 
