@@ -76,6 +76,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help and plain one-line usage errors (no boxes to wrap)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
