@@ -139,13 +139,15 @@ def canvas_extent(shapes: TensorShapes, params: ConvTransposeParams) -> tuple[in
 # out once, zero-padded, as (groups, C_in/groups, N * block) with each image padded to a fixed
 # pitch per dim; a tap's shift then becomes one flat offset, and every window the computation reads
 # is a contiguous run (the padding makes out-of-range reads land on zeros). Each phase is computed
-# densely on that flat grid and written once, strided, into the output (with the bias, in the same
-# pass). Positions of the grid that are not output positions are computed and discarded.
+# densely on that flat grid, the bias added there, and copied once into its strided output
+# positions. Positions of the grid that are not output positions are computed and discarded.
 # ----------------------------------------------------------------------------------------------
 
 _TINY_MATRIX = 1 << 14  # (taps x input positions) x output positions: the largest cached scatter matrix
 _TINY_WORK = 1 << 18  # multiply-adds of the scatter-matrix GEMM below which the tiny path is used
 _CHECK_FLOOR = 1 << 20  # working sets below this many bytes skip the RAM probe (unless CONVT_MAX_BYTES is set)
+_PHASED_ABOVE = 3  # all-taps GEMM result / output size above which the GEMM runs per phase
+_BLOCK = 1 << 21  # elements of GEMM product per chunk of images (bounds memory, keeps buffers reused)
 _CHUNK = 1 << 16  # elements per block of the elementwise (depthwise) path, to stay in cache
 
 
@@ -263,15 +265,10 @@ def _scatter(
 
     plan = _plan(shapes, params)
     mode = _mode(cig, cog, plan)
-    x_bytes = 0 if plan.copy_free else g * cig * plan.x_len
-    grid = g * cog * plan.length
-    if mode == "gemm":  # all taps in one GEMM, then dense shifted adds per phase
-        work = len(plan.taps) * g * cog * plan.x_len + grid
-    elif mode == "im2col":  # per phase: the shifted windows stacked, then one GEMM
-        work = max((len(ph.taps) for ph in plan.phases), default=0) * g * cig * plan.length + grid
-    else:  # depthwise: broadcast multiply-adds
-        work = grid + min(grid, _CHUNK)
-    _check_memory(out_size + x_bytes + work, dtype, shapes)
+    if mode == "gemm" and n == 1 and len(plan.taps) * g * cog * plan.x_len > _PHASED_ABOVE * out_size:
+        mode = "phased"  # the all-taps product would be several outputs big: one phase at a time
+    runner = _Runner(mode, w.astype(dtype, copy=False).reshape(g, cig, cog, taps), plan, g, cig, cog, dtype)
+    _check_memory(out_size + (0 if plan.copy_free else g * cig * plan.x_len) + runner.work, dtype, shapes)
 
     out = np.empty(out_shape, dtype=dtype)
     out_g = out.reshape((n, g, cog) + shapes.out_spatial)
@@ -282,13 +279,17 @@ def _scatter(
         return out if shapes.batched else out[0]
 
     xf = _flat_input(xb, plan, g, cig, dtype)
-    wk = w.astype(dtype, copy=False).reshape(g, cig, cog, taps)
     bias_g = None if bias is None else bias.reshape(g, cog, 1)
-    for phase, y in _phase_results(mode, xf, wk, bias_g, plan, g, cig, cog, dtype):
-        # y: (g, cog, length), bias included → (N, g, cog, *sizes) on the padded grid, copied once
-        # into the phase's (strided) output positions.
-        src = y.reshape((g, cog, n) + plan.pitch)[(slice(None),) * 3 + tuple(slice(0, m) for m in phase.sizes)]
-        np.copyto(out_g[(slice(None),) * 3 + phase.index], np.moveaxis(src, 2, 0))
+    lead = (slice(None),) * 3
+    extra = plan.x_len - plan.length
+    for n0 in range(0, n, runner.images):
+        n1 = min(n, n0 + runner.images)
+        xs = xf[:, :, n0 * plan.block: n1 * plan.block + extra]
+        for phase, y in runner.phases(xs, (n1 - n0) * plan.block, bias_g):
+            # y: (g, cog, images*block), bias included → (images, g, cog, *sizes) on the padded grid,
+            # copied once into the phase's (strided) output positions.
+            src = y.reshape((g, cog, n1 - n0) + plan.pitch)[lead + tuple(slice(0, m) for m in phase.sizes)]
+            np.copyto(out_g[n0:n1][lead + phase.index], np.moveaxis(src, 2, 0))
     return out if shapes.batched else out[0]
 
 
@@ -309,71 +310,114 @@ def _mode(cig: int, cog: int, plan: _Plan) -> str:
     return "gemm"
 
 
-def _phase_results(mode, xf, wk, bias, plan: _Plan, g, cig, cog, dtype):
-    """Yield (phase, y): the phase's dense result plus bias, shape (g, cog, length), in a buffer of ours."""
-    length = plan.length
-    if mode == "gemm":
-        pos = {t: u for u, t in enumerate(plan.taps)}
-        # weight → (g, U*cog, cig): row block u holds tap plan.taps[u] for every output channel.
-        wm = np.ascontiguousarray(wk[:, :, :, list(plan.taps)].transpose(0, 3, 2, 1)).reshape(
-            g, len(plan.taps) * cog, cig
-        )
-        prod = np.matmul(wm, xf).reshape(g, len(plan.taps), cog, plan.x_len)
-        buf = None
-        for ph in plan.phases:
-            parts = [prod[:, pos[t], :, off: off + length] for t, off in zip(ph.taps, ph.offsets)]
-            if len(parts) == 1:
-                y = parts[0]  # a window of prod, used by this phase only: safe to add the bias in place
-            else:
-                if buf is None:
-                    buf = np.empty((g, cog, length), dtype=dtype)
-                y = buf
-                np.add(parts[0], parts[1], out=y)
-                for part in parts[2:]:
-                    np.add(y, part, out=y)
-            if bias is not None:
-                np.add(y, bias, out=y)
-            yield ph, y
-    elif mode == "im2col":
-        tmax = max(len(ph.taps) for ph in plan.phases)
-        col = np.empty(g * tmax * cig * length, dtype=dtype) if tmax > 1 else None
-        y = np.empty((g, cog, length), dtype=dtype)
-        for ph in plan.phases:
-            nt = len(ph.taps)
-            if nt == 1:
-                xs = xf[:, :, ph.offsets[0]: ph.offsets[0] + length]
-            else:
-                xs = col[: g * nt * cig * length].reshape(g, nt, cig, length)
-                for a, off in enumerate(ph.offsets):
-                    xs[:, a] = xf[:, :, off: off + length]
-                xs = xs.reshape(g, nt * cig, length)
-            wm = np.ascontiguousarray(wk[:, :, :, list(ph.taps)].transpose(0, 2, 3, 1)).reshape(g, cog, nt * cig)
-            np.matmul(wm, xs, out=y)
-            if bias is not None:
-                np.add(y, bias, out=y)
-            yield ph, y
-    else:  # depthwise: cig == 1, a few output channels per group
-        y = np.empty((g, cog, length), dtype=dtype)
-        tmp = np.empty(min(g * cog * length, _CHUNK), dtype=dtype)
-        xs0 = xf[:, 0]
-        step = max(1, _CHUNK // max(1, cog * length))
-        for ph in plan.phases:
-            wt = wk[:, 0][:, :, list(ph.taps)]  # (g, cog, T)
-            for g0 in range(0, g, step):
-                g1 = min(g, g0 + step)
-                yc = y[g0:g1]
-                tc = tmp[: yc.size].reshape(yc.shape) if yc.size <= tmp.size else np.empty_like(yc)
-                for a, off in enumerate(ph.offsets):
-                    xw = xs0[g0:g1, None, off: off + length]
-                    wa = wt[g0:g1, :, a, None]
-                    if a == 0:
-                        np.multiply(xw, wa, out=yc)
-                    else:
-                        np.multiply(xw, wa, out=tc)
-                        np.add(yc, tc, out=yc)
+class _Runner:
+    """Computes the phases of a chunk of images, with weights arranged once and buffers reused.
+
+    Modes: "gemm" — one GEMM for every tap, then the taps of each phase summed densely; "phased" —
+    the same, one GEMM per phase for its own taps (less memory); "im2col" — each phase's shifted
+    input windows stacked, then one GEMM (tiny C_in/groups); "depthwise" — broadcast multiply-adds
+    in cache-sized blocks of groups (C_in/groups == 1).
+    """
+
+    def __init__(self, mode: str, wk: np.ndarray, plan: _Plan, g: int, cig: int, cog: int, dtype: np.dtype):
+        self.mode, self.plan, self.g, self.cig, self.cog, self.dtype = mode, plan, g, cig, cog, dtype
+        tmax = max((len(ph.taps) for ph in plan.phases), default=0)
+        extra = plan.x_len - plan.length
+        if mode == "gemm":
+            self.w_all = _tap_rows(wk, plan.taps)
+            self.rows = {t: u for u, t in enumerate(plan.taps)}
+            per_image, fixed = len(plan.taps) * g * cog * plan.block, len(plan.taps) * g * cog * extra
+        elif mode == "phased":
+            self.w_phase = [_tap_rows(wk, ph.taps) for ph in plan.phases]
+            per_image, fixed = tmax * g * cog * plan.block, tmax * g * cog * extra
+        elif mode == "im2col":
+            self.w_phase = [
+                np.ascontiguousarray(wk[:, :, :, list(ph.taps)].transpose(0, 2, 3, 1)).reshape(g, cog, -1)
+                for ph in plan.phases
+            ]
+            per_image, fixed = tmax * g * cig * plan.block, 0
+        else:
+            self.w_phase = [wk[:, 0][:, :, list(ph.taps)] for ph in plan.phases]  # (g, cog, T)
+            per_image, fixed = 0, 0
+        # Images per chunk: the product (or stack) of one chunk stays near _BLOCK elements.
+        self.images = max(1, min(plan.length // plan.block, _BLOCK // max(1, per_image)))
+        self.work = self.images * (per_image + g * cog * plan.block) + fixed + _CHUNK
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def _buffer(self, name: str, size: int) -> np.ndarray:
+        buf = self.buffers.get(name)
+        if buf is None or buf.size < size:
+            buf = self.buffers[name] = np.empty(size, dtype=self.dtype)
+        return buf[:size]
+
+    def phases(self, xs: np.ndarray, length: int, bias: np.ndarray | None):
+        """Yield (phase, y): the phase's dense result plus bias, (g, cog, length), in a buffer of ours."""
+        g, cig, cog, mode = self.g, self.cig, self.cog, self.mode
+        cols = xs.shape[-1]
+        if mode == "gemm":
+            nrow = self.w_all.shape[1]
+            prod_all = np.matmul(self.w_all, xs, out=self._buffer("prod", g * nrow * cols).reshape(g, nrow, cols))
+            prod_all = prod_all.reshape(g, nrow // cog, cog, cols)
+        for k, ph in enumerate(self.plan.phases):
+            if mode in ("gemm", "phased"):
+                if mode == "gemm":
+                    prod, rows = prod_all, [self.rows[t] for t in ph.taps]
+                else:
+                    wm = self.w_phase[k]
+                    prod = np.matmul(wm, xs, out=self._buffer("prod", g * wm.shape[1] * cols).reshape(
+                        g, wm.shape[1], cols)).reshape(g, len(ph.taps), cog, cols)
+                    rows = range(len(ph.taps))
+                parts = [prod[:, u, :, off: off + length] for u, off in zip(rows, ph.offsets)]
+                if len(parts) == 1:
+                    y = parts[0]  # a window of the product that only this phase reads: the bias can go in place
+                else:
+                    y = self._buffer("y", g * cog * length).reshape(g, cog, length)
+                    np.add(parts[0], parts[1], out=y)
+                    for part in parts[2:]:
+                        np.add(y, part, out=y)
                 if bias is not None:
-                    np.add(yc, bias[g0:g1], out=yc)
+                    np.add(y, bias, out=y)
+            elif mode == "im2col":
+                nt = len(ph.taps)
+                if nt == 1:
+                    stack = xs[:, :, ph.offsets[0]: ph.offsets[0] + length]
+                else:
+                    stack = self._buffer("stack", g * nt * cig * length).reshape(g, nt, cig, length)
+                    for a, off in enumerate(ph.offsets):
+                        stack[:, a] = xs[:, :, off: off + length]
+                    stack = stack.reshape(g, nt * cig, length)
+                y = np.matmul(self.w_phase[k], stack, out=self._buffer("y", g * cog * length).reshape(g, cog, length))
+                if bias is not None:
+                    np.add(y, bias, out=y)
+            else:
+                y = self._depthwise(xs[:, 0], self.w_phase[k], ph.offsets, length, bias)
             yield ph, y
+
+    def _depthwise(self, x0: np.ndarray, wt: np.ndarray, offsets, length: int, bias: np.ndarray | None) -> np.ndarray:
+        g, cog = self.g, self.cog
+        y = self._buffer("y", g * cog * length).reshape(g, cog, length)
+        step = max(1, _CHUNK // max(1, cog * length))  # groups per cache-sized block
+        tmp = self._buffer("tmp", min(g, step) * cog * length)
+        for g0 in range(0, g, step):
+            g1 = min(g, g0 + step)
+            yc = y[g0:g1]
+            tc = tmp[: yc.size].reshape(yc.shape)
+            for a, off in enumerate(offsets):
+                xw, wa = x0[g0:g1, None, off: off + length], wt[g0:g1, :, a, None]
+                if a == 0:
+                    np.multiply(xw, wa, out=yc)
+                else:
+                    np.multiply(xw, wa, out=tc)
+                    np.add(yc, tc, out=yc)
+            if bias is not None:
+                np.add(yc, bias[g0:g1], out=yc)
+        return y
+
+
+def _tap_rows(wk: np.ndarray, taps: tuple[int, ...]) -> np.ndarray:
+    """Weight (g, cig, cog, K) → (g, T*cog, cig): row block u holds tap ``taps[u]`` of every output channel."""
+    g, cig, cog, _ = wk.shape
+    return np.ascontiguousarray(wk[:, :, :, list(taps)].transpose(0, 3, 2, 1)).reshape(g, len(taps) * cog, cig)
 
 
 def _tiny(x, w, b, params: ConvTransposeParams, shapes: TensorShapes, dtype: np.dtype) -> np.ndarray:

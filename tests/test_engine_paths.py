@@ -1,7 +1,9 @@
 """Each internal path of the NumPy engine against torch float64 (1e-10 relative).
 
-The engine picks a path by problem size and channel layout (a gather index for tiny problems; one
-GEMM for all taps, per-phase stacked GEMMs, or broadcast multiply-adds for depthwise otherwise).
+The engine picks a path by problem size and channel layout: a cached 0/1 scatter matrix for tiny
+problems; otherwise one GEMM for all taps ("gemm"), one GEMM per stride phase ("phased", when the
+all-taps product would be large), stacked shifted windows and one GEMM per phase ("im2col", tiny
+C_in/groups), or broadcast multiply-adds ("depthwise").
 Hypothesis configurations are tiny, so these tests force each path with ``monkeypatch`` and check
 it against PyTorch on every parameter: stride > kernel (gaps), dilation, padding that crops whole
 taps away, output_padding past the canvas, groups, 1-3 spatial dims, bias, unbatched input.
@@ -20,7 +22,7 @@ from convt_cli import engine
 from convt_cli.engine import conv_transpose
 
 TORCH_FN = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
-PATHS = ("tiny", "gemm", "im2col", "depthwise")
+PATHS = ("tiny", "gemm", "phased", "im2col", "depthwise")
 
 
 def torch_ref(x, w, b, **kw):
@@ -49,17 +51,18 @@ def force(monkeypatch, path: str) -> None:
 def spy(monkeypatch) -> list[str]:
     """Record which path each call takes without changing it."""
     taken: list[str] = []
-    real_mode, real_tiny = engine._mode, engine._tiny
+    real_tiny = engine._tiny
 
-    def mode(*args):
-        taken.append(real_mode(*args))
-        return taken[-1]
+    class Runner(engine._Runner):
+        def __init__(self, mode, *args):
+            taken.append(mode)
+            super().__init__(mode, *args)
 
     def tiny(*args):
         taken.append("tiny")
         return real_tiny(*args)
 
-    monkeypatch.setattr(engine, "_mode", mode)
+    monkeypatch.setattr(engine, "_Runner", Runner)
     monkeypatch.setattr(engine, "_tiny", tiny)
     return taken
 
@@ -113,7 +116,7 @@ def check_config(cfg) -> None:
         np.testing.assert_array_equal(b, b0)
 
 
-@pytest.mark.parametrize("path", ["tiny", "gemm", "im2col"])
+@pytest.mark.parametrize("path", ["tiny", "gemm", "phased", "im2col"])
 @settings(max_examples=40, deadline=None)
 @given(cfg=configs())
 def test_each_path_matches_torch(path, cfg):
@@ -151,9 +154,10 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("one_image_per_chunk", [False, True])
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_named_cases_on_every_path(name, path, monkeypatch):
+def test_named_cases_on_every_path(name, path, one_image_per_chunk, monkeypatch):
     xshape, c_out, kw = CASES[name]
     unbatched = name == "unbatched"
     nd = len(xshape) - (1 if unbatched else 2)
@@ -169,6 +173,8 @@ def test_named_cases_on_every_path(name, path, monkeypatch):
     w = rng.standard_normal((c_in, c_out // groups) + kernel)
     b = rng.standard_normal(c_out)
     force(monkeypatch, path)
+    if one_image_per_chunk:
+        monkeypatch.setattr(engine, "_BLOCK", 1)  # the batch runs in chunks of one image, buffers reused
     got = conv_transpose(x, w, b, **kw)
     want = torch_ref(x[None] if unbatched else x, w, b, **kw)
     assert_exact(got, want[0] if unbatched else want)
@@ -209,7 +215,8 @@ def test_paths_are_chosen_as_designed(monkeypatch):
                    padding=1, groups=8)
     conv_transpose(rng.standard_normal((1, 16, 16, 16)), rng.standard_normal((16, 8, 3, 3)), stride=2,
                    padding=1, groups=8)
-    assert taken == ["tiny", "gemm", "depthwise", "gemm", "im2col"]
+    conv_transpose(rng.standard_normal((1, 32, 8, 8)), rng.standard_normal((32, 16, 4, 4)), stride=2, padding=1)
+    assert taken == ["tiny", "gemm", "depthwise", "gemm", "im2col", "phased"]
 
 
 def test_k_equal_stride_reads_the_input_in_place(monkeypatch):
