@@ -2,13 +2,14 @@
 
 Both sides run in one process with the same thread count (PyTorch's intra-op threads and the
 BLAS threads NumPy uses, set through ``threadpoolctl``). Runs are interleaved (engine, torch,
-torch, engine, ...) and the median of several rounds is reported, so noise from other processes
-on a shared machine hits both sides alike. Per case it prints both median times, their ratio
-(engine / torch; below 1 means the engine is faster), the max |engine - torch| of the float32
-results, and the engine's peak extra memory (``tracemalloc``: the peak of NumPy allocations during
-one call, minus the output itself) as MiB, as a multiple of the output size, and as a fraction of
-issue 6's budget (one output-sized buffer plus the largest GEMM result the engine computed; at most
-1 meets it). Last comes the geometric mean of the ratios.
+torch, engine, ...), each timed sample after one untimed call, and the median of several rounds is
+reported, so noise from other processes on a shared machine hits both sides alike. Per case it
+prints both median times, their ratio (engine / torch; below 1 means the engine is faster), the
+max |engine - torch| of the float32 results, the same in float64 relative to max |torch| (the
+engine's exactness: at most 1e-10), and the engine's peak extra memory (``tracemalloc``: the peak
+of NumPy allocations during one call, minus the output itself) as MiB, as a multiple of the output
+size, and as a fraction of issue 6's budget (one output-sized buffer plus the largest GEMM result
+the engine computed; at most 1 meets it). Last come the geometric mean of the ratios and a summary.
 
     python benchmarks/bench_engine.py                  # the whole suite, 2 threads
     python benchmarks/bench_engine.py --threads 1 --rounds 7
@@ -104,6 +105,14 @@ def runners(case: Case, x: np.ndarray, w: np.ndarray, b: np.ndarray):
     return run_engine, run_torch
 
 
+def float64_error(case: Case, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> float:
+    """max |engine - torch| / max |torch|, both in float64: the engine must stay exact (1e-10)."""
+    run_engine, run_torch = runners(case, x.astype(np.float64), w.astype(np.float64), b.astype(np.float64))
+    got, want = run_engine(), run_torch()
+    assert got.dtype == np.float64
+    return float(np.abs(got - want).max() / max(1.0, np.abs(want).max()))
+
+
 def timed(fn, inner: int) -> float:
     """Seconds per call over ``inner`` calls, after one untimed call: the other side's thread pool
     (OpenMP or OpenBLAS workers that spin for a while after their work) has settled by then."""
@@ -168,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-time", type=float, default=0.03,
                         help="seconds per timed sample; fast cases are looped to reach it")
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument("--no-check64", dest="check64", action="store_false",
+                        help="skip the float64 exactness column (one float64 call per side and case)")
     args = parser.parse_args(argv)
 
     import torch
@@ -187,11 +198,12 @@ def main(argv: list[str] | None = None) -> int:
               f"median of {args.rounds} interleaved rounds")
         print()
         head = (f"{'case':<12} {'shape':<38} {'engine ms':>10} {'torch ms':>10} {'ratio':>6} "
-                f"{'max|err|':>9} {'extra MiB':>9} {'x out':>6} {'budget':>6}")
+                f"{'max|err|':>9} {'f64 rel':>8} {'extra MiB':>9} {'x out':>6} {'budget':>6}")
         print(head)
         print("-" * len(head))
         ratios = []
         over_budget = 0
+        worst64 = 0.0
         wall = time.perf_counter()
         for case in chosen:
             x, w, b = make_arrays(case)
@@ -202,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             assert np.array_equal(x, x_before), "the engine modified its input"
             err = float(np.abs(got.astype(np.float64) - want).max())
             del got, want
+            rel64 = float64_error(case, x, w, b) if args.check64 else float("nan")
             first = timed(run_engine, 1)
             inner = max(1, math.ceil(args.min_time / max(first, 1e-7)))
             t_engine, t_torch = [], []
@@ -215,19 +228,21 @@ def main(argv: list[str] | None = None) -> int:
             me, mt = statistics.median(t_engine), statistics.median(t_torch)
             ratio = me / mt
             ratios.append(ratio)
+            worst64 = max(worst64, rel64)
             extra, out_bytes, gemm_bytes = peak_extra_bytes(run_engine)
             budget = extra / (out_bytes + gemm_bytes)
             small = out_bytes < 2**20  # KiB-sized calls: Python-object overhead, not the budget's concern
             over_budget += budget > 1 and not small
             print(f"{case.name:<12} {case.label():<38} {me * 1e3:>10.3f} {mt * 1e3:>10.3f} {ratio:>6.2f} "
-                  f"{err:>9.2e} {extra / 2**20:>9.1f} {extra / out_bytes:>6.2f} "
+                  f"{err:>9.2e} {rel64:>8.1e} {extra / 2**20:>9.1f} {extra / out_bytes:>6.2f} "
                   f"{'-' if small else f'{budget:.2f}':>6}", flush=True)
         geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
         print("-" * len(head))
         print(f"geometric-mean ratio engine/torch: {geo:.3f}  (worst {max(ratios):.2f}, "
               f"best {min(ratios):.2f}; {len(ratios)} cases, {time.perf_counter() - wall:.0f} s)")
-        print(f"cases over 2.0x: {sum(r > 2.0 for r in ratios)}; cases whose extra memory exceeds one output "
-              f"plus the largest GEMM result (budget > 1; outputs under 1 MiB not counted): {over_budget}")
+        print(f"cases over 2.0x: {sum(r > 2.0 for r in ratios)}; float64 worst relative error: {worst64:.1e}")
+        print(f"cases whose extra memory exceeds one output plus the largest GEMM result (budget > 1; "
+              f"outputs under 1 MiB not counted): {over_budget}")
     return 0
 
 
