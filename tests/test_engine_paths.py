@@ -117,7 +117,7 @@ def check_config(cfg) -> None:
 
 
 @pytest.mark.parametrize("path", ["tiny", "gemm", "phased", "im2col"])
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(cfg=configs())
 def test_each_path_matches_torch(path, cfg):
     with pytest.MonkeyPatch.context() as mp:
@@ -125,7 +125,7 @@ def test_each_path_matches_torch(path, cfg):
         check_config(cfg)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(cfg=configs(depthwise=True))
 def test_depthwise_path_matches_torch(cfg):
     with pytest.MonkeyPatch.context() as mp:
