@@ -181,8 +181,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the float64 exactness column (one float64 call per side and case)")
     args = parser.parse_args(argv)
 
+    import contextlib
+
     import torch
-    from threadpoolctl import threadpool_limits
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # the dev extra has it; without it NumPy's BLAS keeps its own thread count
+        def threadpool_limits(**_kwargs):
+            return contextlib.nullcontext()
 
     torch.set_num_threads(args.threads)
     chosen = [c for c in CASES if not args.cases or c.name in args.cases.split(",")]
@@ -193,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Python {platform.python_version()}, NumPy {np.__version__}, torch {torch.__version__}, "
               f"{os.cpu_count()} CPUs, {args.threads} threads each side")
         print(blas_description(args.threads))
+        engine_file = os.path.abspath(sys.modules[conv_transpose.__module__].__file__)
+        print(f"engine: {engine_file}")
         print(f"torch: {torch.get_num_threads()} intra-op threads, oneDNN "
               f"{'on' if torch.backends.mkldnn.enabled and torch.backends.mkldnn.is_available() else 'off'}; float32; "
               f"median of {args.rounds} interleaved rounds")
