@@ -442,7 +442,6 @@ def _tiny(x, w, b, params: ConvTransposeParams, shapes: TensorShapes, dtype: np.
     return out.reshape((n, c_out) + shapes.out_spatial)
 
 
-@functools.lru_cache(maxsize=256)
 def _contributions(shapes: TensorShapes, params: ConvTransposeParams) -> tuple[np.ndarray, np.ndarray]:
     """Flat (tap, input position) → flat output position, for every pair that lands inside the output."""
     nd = params.ndim
@@ -458,7 +457,7 @@ def _contributions(shapes: TensorShapes, params: ConvTransposeParams) -> tuple[n
     return src[valid], dst[valid]
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=32)  # at most _TINY_MATRIX elements each
 def _scatter_matrix(shapes: TensorShapes, params: ConvTransposeParams, dtype: np.dtype) -> np.ndarray:
     src, dst = _contributions(shapes, params)
     matrix = np.zeros((math.prod(shapes.kernel) * math.prod(shapes.spatial), math.prod(shapes.out_spatial)),
@@ -468,7 +467,7 @@ def _scatter_matrix(shapes: TensorShapes, params: ConvTransposeParams, dtype: np
     return matrix
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=32)
 def _gather_index(shapes: TensorShapes, params: ConvTransposeParams) -> np.ndarray:
     """(outputs, most contributions): per output position the flat (tap, input) indices that reach
     it, padded with the index one past the last (a zero appended by the caller)."""
