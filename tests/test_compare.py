@@ -8,11 +8,11 @@ Golden files live in tests/golden/compare/; after inspecting a change, regenerat
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from golden import check_golden_file
 from readme_text import readme_section
 from typer.testing import CliRunner
 
@@ -35,13 +35,7 @@ def run(*args: str):
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / f"{name}.txt"
-    text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
-    if os.environ.get("CONVT_REGEN_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with CONVT_REGEN_GOLDEN=1 after checking the output"
-    assert text == path.read_text(encoding="utf-8")
+    check_golden_file(GOLDEN / f"{name}.txt", text)
 
 
 def bilinear_by_hand(x: np.ndarray, scale: int, align_corners: bool) -> np.ndarray:

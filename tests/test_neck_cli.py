@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 import torch
+from golden import check_golden_file
 from readme_text import readme_section
 from rich.console import Console
 from typer.testing import CliRunner
@@ -38,12 +38,7 @@ def as_json(result):
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("CONVT_REGEN_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with CONVT_REGEN_GOLDEN=1 after checking the output"
-    assert text == path.read_text(encoding="utf-8")
+    check_golden_file(GOLDEN / name, text, exact=True)
 
 
 def render(renderable, width: int) -> str:

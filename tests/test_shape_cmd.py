@@ -7,12 +7,12 @@ Golden files live in tests/golden/shape/; after inspecting a change, regenerate 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from golden import check_golden_file
 from readme_text import readme_section
 from typer.testing import CliRunner
 
@@ -32,13 +32,7 @@ def hand_out(i, k, s, p, op, d):
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / f"{name}.txt"
-    text = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
-    if os.environ.get("CONVT_REGEN_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with CONVT_REGEN_GOLDEN=1 after checking the output"
-    assert text == path.read_text(encoding="utf-8")
+    check_golden_file(GOLDEN / f"{name}.txt", text)
 
 
 def test_basic_report():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from golden import check_golden_file
 from typer.testing import CliRunner
 
 from convt_cli.cli import app
@@ -87,12 +88,7 @@ def test_golden(name):
     result = runner.invoke(app, ["show", *args], env=ENV)
     assert result.exit_code == 0, result.output
     assert "\x1b[" not in result.stdout
-    path = GOLDEN / f"{name}.txt"
-    if REGEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(result.stdout, encoding="utf-8")
-    assert path.exists(), f"golden file {path} missing; run with CONVT_REGEN_GOLDEN=1 and inspect it"
-    assert result.stdout == path.read_text(encoding="utf-8")
+    check_golden_file(GOLDEN / f"{name}.txt", result.stdout, exact=True)
     if x is None:
         return
     got = final_output(result.stdout)
