@@ -118,7 +118,45 @@ def conv_transpose(
     xa, wa, ba, params, shapes = prepare(x, weight, bias, stride, padding, output_padding, dilation, groups)
     arrays = (xa, wa) if ba is None else (xa, wa, ba)
     dtype = result_dtype(*arrays)
+    if dtype.kind == "f" and not all(np.isfinite(a).all() for a in arrays if a.dtype.kind == "f"):
+        # inf/NaN: the fast paths multiply by padding zeros (0 * inf = NaN) where PyTorch does not;
+        # the literal scatter touches exactly the products PyTorch computes.
+        with np.errstate(invalid="ignore", over="ignore"):
+            return _scatter_direct(xa, wa, ba, params, shapes, dtype)
     return _scatter(xa, wa, ba, params, shapes, dtype)
+
+
+def _scatter_direct(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    params: ConvTransposeParams,
+    shapes: TensorShapes,
+    dtype: np.dtype,
+) -> np.ndarray:
+    """The scatter exactly as the explainer draws it: every input element times the whole kernel
+    (one batched GEMM over channels for all taps), each tap added into the canvas at
+    ``i*stride + j*dilation`` with one strided add, then ``padding`` cropped. Slower than
+    :func:`_scatter` (a canvas plus an all-taps product), used for inputs holding inf or NaN."""
+    nd = params.ndim
+    n, c_out, g = shapes.batch, shapes.out_channels, params.groups
+    cig, cog = shapes.in_channels // g, c_out // g
+    taps, positions = math.prod(shapes.kernel), math.prod(shapes.spatial)
+    extent = canvas_extent(shapes, params)
+    _check_memory(n * c_out * (math.prod(extent) + taps * positions + math.prod(shapes.out_spatial)), dtype, shapes)
+    xb = x if shapes.batched else x[None]
+    xg = xb.astype(dtype, copy=False).reshape(n, g, cig, positions)
+    wg = w.astype(dtype, copy=False).reshape(g, cig, cog * taps).transpose(0, 2, 1)
+    prod = np.matmul(wg[None], xg).reshape((n, c_out) + shapes.kernel + shapes.spatial)
+    canvas = np.zeros((n, c_out) + extent, dtype=dtype)
+    lead = (slice(None), slice(None))
+    for tap in itertools.product(*(range(k) for k in shapes.kernel)):
+        window = tuple(slice(j * d, j * d + (i - 1) * s + 1, s)
+                       for j, d, i, s in zip(tap, params.dilation, shapes.spatial, params.stride))
+        canvas[lead + window] += prod[lead + tap]
+    out = canvas[lead + tuple(slice(p, p + o) for p, o in zip(params.padding, shapes.out_spatial))]
+    out = out + b.astype(dtype, copy=False).reshape((1, c_out) + (1,) * nd) if b is not None else out.copy()
+    return out if shapes.batched else out[0]
 
 
 def canvas_extent(shapes: TensorShapes, params: ConvTransposeParams) -> tuple[int, ...]:

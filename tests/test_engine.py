@@ -198,3 +198,26 @@ def test_invalid_shapes_name_the_rule():
         conv_transpose(np.ones((1, 1, 4)), np.ones((1, 1)))
     with pytest.raises(ConvtError, match="real numeric"):
         conv_transpose(np.array([["a"]]), np.ones((1, 1, 1)))
+
+
+@given(valid_configs(), st.sampled_from([np.inf, -np.inf, np.nan]), st.booleans(), st.integers(0, 10**6))
+def test_non_finite_values_spread_exactly_like_torch(cfg, bad, in_weight, where):
+    x, w, b = make_arrays(cfg)
+    target = w if in_weight else x
+    target.flat[where % target.size] = bad
+    got = conv_transpose(x, w, b, **kwargs_of(cfg))
+    want = torch_ref(x, w, b, **kwargs_of(cfg))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    finite = np.isfinite(want)
+    assert_exact(np.where(finite, got, 0), np.where(finite, want, 0))
+
+
+@given(valid_configs())
+def test_direct_scatter_agrees_with_the_fast_paths(cfg):
+    from convt_cli.engine import _scatter_direct, prepare, result_dtype
+
+    x, w, b = make_arrays(cfg)
+    xa, wa, ba, params, shapes = prepare(x, w, b, **kwargs_of(cfg))
+    direct = _scatter_direct(xa, wa, ba, params, shapes, result_dtype(xa, wa))
+    assert_exact(direct, conv_transpose(x, w, b, **kwargs_of(cfg)))
