@@ -118,11 +118,6 @@ def conv_transpose(
     xa, wa, ba, params, shapes = prepare(x, weight, bias, stride, padding, output_padding, dilation, groups)
     arrays = (xa, wa) if ba is None else (xa, wa, ba)
     dtype = result_dtype(*arrays)
-    if dtype.kind == "f" and not all(np.isfinite(a).all() for a in arrays if a.dtype.kind == "f"):
-        # inf/NaN: the fast paths multiply by padding zeros (0 * inf = NaN) where PyTorch does not;
-        # the literal scatter touches exactly the products PyTorch computes.
-        with np.errstate(invalid="ignore", over="ignore"):
-            return _scatter_direct(xa, wa, ba, params, shapes, dtype)
     return _scatter(xa, wa, ba, params, shapes, dtype)
 
 
@@ -298,6 +293,12 @@ def _scatter(
         _check_memory(kp * o_flat + n * c_out * (kp + 1) + out_size, dtype, shapes)
         out = _tiny(xb, w, b, params, shapes, dtype)
         return out if shapes.batched else out[0]
+
+    if dtype.kind == "f" and not all(np.isfinite(a).all() for a in (x, w, b) if a is not None and a.dtype.kind == "f"):
+        # inf/NaN: the phase paths multiply by padding zeros (0 * inf = NaN) where PyTorch does not;
+        # the literal scatter touches exactly the products PyTorch computes.
+        with np.errstate(invalid="ignore", over="ignore"):
+            return _scatter_direct(x, w, b, params, shapes, dtype)
 
     plan = _plan(shapes, params)
     mode = _mode(cig, cog, plan)
