@@ -42,8 +42,25 @@ class Step:
     canvas_after: np.ndarray  # the full canvas after this step (no bias)
 
 
+class StepRecord:
+    """What every step-by-step record (scatter, gather) offers; it holds ``params``, ``steps``
+    (the first ``max_steps``) and ``total_steps``."""
+
+    params: ConvTransposeParams
+    steps: tuple
+    total_steps: int
+
+    @property
+    def ndim(self) -> int:
+        return self.params.ndim
+
+    @property
+    def skipped_steps(self) -> int:
+        return self.total_steps - len(self.steps)
+
+
 @dataclass(frozen=True)
-class ScatterTrace:
+class ScatterTrace(StepRecord):
     input: np.ndarray  # (C, *S), C = 1 for single-channel
     kernel: np.ndarray  # (C, *k)
     params: ConvTransposeParams
@@ -57,14 +74,6 @@ class ScatterTrace:
     output_padding_region: tuple[range, ...]  # per dim, output indices given back by output_padding
     output: np.ndarray  # cropped canvas + bias
     write_counts: np.ndarray = field(repr=False)  # contributions per canvas cell
-
-    @property
-    def ndim(self) -> int:
-        return self.params.ndim
-
-    @property
-    def skipped_steps(self) -> int:
-        return self.total_steps - len(self.steps)
 
 
 def trace_scatter(

@@ -26,6 +26,7 @@ from .engine import as_array, result_dtype
 from .errors import ConvtError
 from .limits import check_bytes
 from .shapes import ConvTransposeParams, output_shape
+from .steps import StepRecord
 
 # The matrix view is for sizes that fit on a screen: at most this many entries in C.
 MATRIX_MAX_CELLS = 1024
@@ -65,7 +66,7 @@ class GatherStep:
 
 
 @dataclass(frozen=True)
-class GatherView:
+class GatherView(StepRecord):
     input: np.ndarray  # (C, *S)
     kernel: np.ndarray  # (C, *k)
     params: ConvTransposeParams
@@ -79,14 +80,6 @@ class GatherView:
     steps: tuple[GatherStep, ...]  # the first max_steps output cells
     total_steps: int
     output: np.ndarray  # (*out), bias included
-
-    @property
-    def ndim(self) -> int:
-        return self.params.ndim
-
-    @property
-    def skipped_steps(self) -> int:
-        return self.total_steps - len(self.steps)
 
 
 def gather_view(
