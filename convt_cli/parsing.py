@@ -23,6 +23,17 @@ _EXACT_INT_LIMIT = 2**53
 MATRIX_FILE_SUFFIXES = (".npy", ".json", ".csv", ".txt")
 
 
+_ZH_WORDS = (("input", "输入"), ("kernel", "卷积核"), ("matrix", "矩阵"), ("from stdin", "（标准输入）"),
+             ("size", "尺寸"), (": value", " 的值"), (" row ", " 第 "))
+
+
+def _zh(what: str) -> str:
+    """The common English labels callers pass as ``what``, in Chinese (others stay as given)."""
+    for en, zh in _ZH_WORDS:
+        what = what.replace(en, zh)
+    return re.sub(r"第 (\d+) 的值", r"第 \1 行的值", what)
+
+
 def _short(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
@@ -33,16 +44,28 @@ def parse_number(token: str, what: str = "value") -> int | float:
     if _INT_RE.fullmatch(tok):
         value = int(tok)
         if abs(value) > _EXACT_INT_LIMIT:
-            raise ConvtError(f"{what} {_short(tok)} is too large: integers must lie within ±2**53")
+            raise ConvtError(
+            f"{what} {_short(tok)} is too large: integers must lie within ±2**53",
+            zh=f"{_zh(what)} {_short(tok)} 太大：整数必须在 ±2**53 以内",
+        )
         return value
     if _FLOAT_RE.fullmatch(tok):
         value = float(tok)
         if not math.isfinite(value):
-            raise ConvtError(f"{what} {_short(tok)} is too large to be a finite number")
+            raise ConvtError(
+            f"{what} {_short(tok)} is too large to be a finite number",
+            zh=f"{_zh(what)} {_short(tok)} 太大，不是有限数",
+        )
         return value
     if tok.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-        raise ConvtError(f"{what} {_short(tok)} is not a finite number: NaN and infinity are not allowed")
-    raise ConvtError(f"{what} {_short(tok)} is not a number")
+        raise ConvtError(
+            f"{what} {_short(tok)} is not a finite number: NaN and infinity are not allowed",
+            zh=f"{_zh(what)} {_short(tok)} 不是有限数：不允许 NaN 和无穷大",
+        )
+    raise ConvtError(
+            f"{what} {_short(tok)} is not a number",
+            zh=f"{_zh(what)} {_short(tok)} 不是数字",
+        )
 
 
 def _to_array(rows: list[list[int | float]], what: str) -> np.ndarray:
@@ -58,7 +81,10 @@ def parse_matrix_text(text: str, what: str = "matrix") -> np.ndarray:
     """
     stripped = text.strip()
     if not stripped:
-        raise ConvtError(f"{what} is empty: give at least one number, e.g. \"1,2;3,4\"")
+        raise ConvtError(
+            f"{what} is empty: give at least one number, e.g. \"1,2;3,4\"",
+            zh=f"{_zh(what)}为空：至少给出一个数，例如 \"1,2;3,4\"",
+        )
     if stripped.startswith("["):
         return parse_json_matrix(stripped, what)
     lines = [ln.strip() for ln in re.split(r"[;\n\r]", stripped)]
@@ -67,14 +93,23 @@ def parse_matrix_text(text: str, what: str = "matrix") -> np.ndarray:
     for r, line in enumerate(lines):
         tokens = [t for t in re.split(r"[,\s]+", line) if t]
         if not tokens:
-            raise ConvtError(f"{what} row {r + 1} is empty")
+            raise ConvtError(
+            f"{what} row {r + 1} is empty",
+            zh=f"{_zh(what)}第 {r + 1} 行为空",
+        )
         rows.append([parse_number(t, f"{what} row {r + 1}: value") for t in tokens])
     if not rows:
-        raise ConvtError(f"{what} is empty: give at least one number, e.g. \"1,2;3,4\"")
+        raise ConvtError(
+            f"{what} is empty: give at least one number, e.g. \"1,2;3,4\"",
+            zh=f"{_zh(what)}为空：至少给出一个数，例如 \"1,2;3,4\"",
+        )
     widths = {len(row) for row in rows}
     if len(widths) > 1:
         lengths = ", ".join(str(len(row)) for row in rows)
-        raise ConvtError(f"{what} is ragged: rows have {lengths} values; every row needs the same count")
+        raise ConvtError(
+            f"{what} is ragged: rows have {lengths} values; every row needs the same count",
+            zh=f"{_zh(what)}参差不齐：各行分别有 {lengths} 个值；每行的值个数必须相同",
+        )
     check_bytes(len(rows) * len(rows[0]) * 8, what)
     arr = _to_array(rows, what)
     return arr[0] if len(rows) == 1 else arr
@@ -84,35 +119,62 @@ def parse_json_matrix(text: str, what: str = "matrix") -> np.ndarray:
     """JSON nested lists of numbers (1 to 5 levels), rectangular."""
 
     def bad_constant(name: str) -> None:
-        raise ConvtError(f"{what} contains {name}: NaN and infinity are not allowed")
+        raise ConvtError(
+            f"{what} contains {name}: NaN and infinity are not allowed",
+            zh=f"{_zh(what)}含有 {name}：不允许 NaN 和无穷大",
+        )
 
     try:
         data = json.loads(text, parse_constant=bad_constant)
     except ConvtError:
         raise
     except (ValueError, RecursionError) as exc:
-        raise ConvtError(f"{what} is not valid JSON: {exc}") from None
+        raise ConvtError(
+            f"{what} is not valid JSON: {exc}",
+            zh=f"{_zh(what)}不是有效的 JSON：{exc}",
+        ) from None
 
     def shape_of(node: object, depth: int) -> tuple[int, ...]:
         if depth > 5:
-            raise ConvtError(f"{what} is nested more than 5 levels deep")
+            raise ConvtError(
+            f"{what} is nested more than 5 levels deep",
+            zh=f"{_zh(what)}嵌套超过 5 层",
+        )
         if isinstance(node, list):
             if not node:
-                raise ConvtError(f"{what} contains an empty list")
+                raise ConvtError(
+            f"{what} contains an empty list",
+            zh=f"{_zh(what)}含有空列表",
+        )
             shapes = {shape_of(item, depth + 1) for item in node}
             if len(shapes) != 1:
-                raise ConvtError(f"{what} is ragged: nested lists of different lengths")
+                raise ConvtError(
+            f"{what} is ragged: nested lists of different lengths",
+            zh=f"{_zh(what)}参差不齐：嵌套列表长度不同",
+        )
             return (len(node),) + shapes.pop()
         if isinstance(node, bool) or not isinstance(node, (int, float)):
-            raise ConvtError(f"{what} must be a JSON list of numbers; found {json.dumps(node)[:40]}")
+            raise ConvtError(
+            f"{what} must be a JSON list of numbers; found {json.dumps(node)[:40]}",
+            zh=f"{_zh(what)}必须是数字组成的 JSON 列表；发现 {json.dumps(node)[:40]}",
+        )
         if isinstance(node, float) and not math.isfinite(node):
-            raise ConvtError(f"{what} contains a number too large to be finite")
+            raise ConvtError(
+            f"{what} contains a number too large to be finite",
+            zh=f"{_zh(what)}含有过大的数（不是有限数）",
+        )
         if isinstance(node, int) and abs(node) > _EXACT_INT_LIMIT:
-            raise ConvtError(f"{what} contains the integer {node}, beyond ±2**53")
+            raise ConvtError(
+            f"{what} contains the integer {node}, beyond ±2**53",
+            zh=f"{_zh(what)}含有整数 {node}，超出 ±2**53",
+        )
         return ()
 
     if not isinstance(data, list):
-        raise ConvtError(f"{what} must be a JSON list of numbers, not {type(data).__name__}")
+        raise ConvtError(
+            f"{what} must be a JSON list of numbers, not {type(data).__name__}",
+            zh=f"{_zh(what)}必须是数字组成的 JSON 列表，而不是 {type(data).__name__}",
+        )
     shape = shape_of(data, 1)
     check_bytes(math.prod(shape) * 8, what)
     flat_is_int = _all_ints(data)
@@ -134,35 +196,55 @@ def load_matrix_file(path: str | Path, what: str = "matrix") -> np.ndarray:
     """A ``.npy``, ``.json``, ``.csv`` or ``.txt`` file → array."""
     p = Path(path)
     if not p.exists():
-        raise ConvtError(f"{what} file {str(p)!r} does not exist")
+        raise ConvtError(
+            f"{what} file {str(p)!r} does not exist",
+            zh=f"{_zh(what)}文件 {str(p)!r} 不存在",
+        )
     if p.is_dir():
-        raise ConvtError(f"{what} file {str(p)!r} is a directory, not a file")
+        raise ConvtError(
+            f"{what} file {str(p)!r} is a directory, not a file",
+            zh=f"{_zh(what)}文件 {str(p)!r} 是目录，不是文件",
+        )
     suffix = p.suffix.lower()
     if suffix not in MATRIX_FILE_SUFFIXES:
         raise ConvtError(
             f"{what} file {str(p)!r} has an unsupported extension {suffix or '(none)'}; "
-            "use .npy, .json, .csv or .txt"
+            "use .npy, .json, .csv or .txt",
+            zh=f"{_zh(what)}文件 {str(p)!r} 的扩展名 {suffix or '（无）'} 不受支持；请用 .npy、.json、.csv 或 .txt",
         )
     try:
         size = p.stat().st_size
     except OSError as exc:
-        raise ConvtError(f"{what} file {str(p)!r} cannot be read: {exc.strerror}") from None
+        raise ConvtError(
+            f"{what} file {str(p)!r} cannot be read: {exc.strerror}",
+            zh=f"无法读取{_zh(what)}文件 {str(p)!r}：{exc.strerror}",
+        ) from None
     budget = max_bytes()
     if size > budget:
         raise ConvtError(
             f"{what} file {str(p)!r} is {human_bytes(size)}, larger than the memory budget "
-            f"of {human_bytes(budget)}"
+            f"of {human_bytes(budget)}",
+            zh=f"{_zh(what)}文件 {str(p)!r} 有 {human_bytes(size)}，超过内存预算 {human_bytes(budget)}",
         )
     if size == 0:
-        raise ConvtError(f"{what} file {str(p)!r} is empty")
+        raise ConvtError(
+            f"{what} file {str(p)!r} is empty",
+            zh=f"{_zh(what)}文件 {str(p)!r} 为空",
+        )
     if suffix == ".npy":
         return _load_npy(p, what)
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ConvtError(f"{what} file {str(p)!r} is not UTF-8 text") from None
+        raise ConvtError(
+            f"{what} file {str(p)!r} is not UTF-8 text",
+            zh=f"{_zh(what)}文件 {str(p)!r} 不是 UTF-8 文本",
+        ) from None
     except OSError as exc:
-        raise ConvtError(f"{what} file {str(p)!r} cannot be read: {exc.strerror}") from None
+        raise ConvtError(
+            f"{what} file {str(p)!r} cannot be read: {exc.strerror}",
+            zh=f"无法读取{_zh(what)}文件 {str(p)!r}：{exc.strerror}",
+        ) from None
     if suffix == ".json":
         return parse_json_matrix(text, f"{what} file {p.name}")
     return parse_matrix_text(text, f"{what} file {p.name}")
@@ -177,18 +259,33 @@ def _load_npy(p: Path, what: str) -> np.ndarray:
             else:
                 shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
     except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
-        raise ConvtError(f"{what} file {str(p)!r} is not a valid .npy file: {exc}") from None
+        raise ConvtError(
+            f"{what} file {str(p)!r} is not a valid .npy file: {exc}",
+            zh=f"{_zh(what)}文件 {str(p)!r} 不是有效的 .npy 文件：{exc}",
+        ) from None
     if dtype.kind not in "biuf":
-        raise ConvtError(f"{what} file {str(p)!r} holds dtype {dtype}; a real numeric array is required")
+        raise ConvtError(
+            f"{what} file {str(p)!r} holds dtype {dtype}; a real numeric array is required",
+            zh=f"{_zh(what)}文件 {str(p)!r} 的数据类型是 {dtype}；需要实数数组",
+        )
     check_bytes(math.prod(shape) * dtype.itemsize, f"{what} file {p.name}")
     try:
         arr = np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise ConvtError(f"{what} file {str(p)!r} is not a valid .npy file: {exc}") from None
+        raise ConvtError(
+            f"{what} file {str(p)!r} is not a valid .npy file: {exc}",
+            zh=f"{_zh(what)}文件 {str(p)!r} 不是有效的 .npy 文件：{exc}",
+        ) from None
     if arr.size == 0:
-        raise ConvtError(f"{what} file {str(p)!r} holds an empty array of shape {list(arr.shape)}")
+        raise ConvtError(
+            f"{what} file {str(p)!r} holds an empty array of shape {list(arr.shape)}",
+            zh=f"{_zh(what)}文件 {str(p)!r} 是形状为 {list(arr.shape)} 的空数组",
+        )
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-        raise ConvtError(f"{what} file {str(p)!r} contains NaN or infinity")
+        raise ConvtError(
+            f"{what} file {str(p)!r} contains NaN or infinity",
+            zh=f"{_zh(what)}文件 {str(p)!r} 含有 NaN 或无穷大",
+        )
     if arr.dtype.kind == "b":
         arr = arr.astype(np.int64)
     return arr
@@ -214,16 +311,28 @@ def parse_size_list(text: str, what: str = "size", min_value: int = 1) -> tuple[
         t = t[1:-1]
     parts = [p.strip() for p in re.split(r"[x×X,*]", t)]
     if t == "" or any(p == "" for p in parts):
-        raise ConvtError(f"{what} {_short(text)} must be sizes separated by x or commas, e.g. 3x3")
+        raise ConvtError(
+            f"{what} {_short(text)} must be sizes separated by x or commas, e.g. 3x3",
+            zh=f"{_zh(what)} {_short(text)} 必须是用 x 或逗号分隔的尺寸，例如 3x3",
+        )
     values = []
     for part in parts:
         if not _INT_RE.fullmatch(part):
-            raise ConvtError(f"{what} {_short(text)}: {_short(part)} is not a whole number")
+            raise ConvtError(
+            f"{what} {_short(text)}: {_short(part)} is not a whole number",
+            zh=f"{_zh(what)} {_short(text)}：{_short(part)} 不是整数",
+        )
         value = int(part)
         if value < min_value:
-            raise ConvtError(f"{what} {_short(text)}: {value} must be at least {min_value}")
+            raise ConvtError(
+            f"{what} {_short(text)}: {value} must be at least {min_value}",
+            zh=f"{_zh(what)} {_short(text)}：{value} 必须至少为 {min_value}",
+        )
         if value > 2**40:
-            raise ConvtError(f"{what} {_short(text)}: {value} is too large")
+            raise ConvtError(
+            f"{what} {_short(text)}: {value} is too large",
+            zh=f"{_zh(what)} {_short(text)}：{value} 太大",
+        )
         values.append(value)
     return tuple(values)
 
@@ -235,15 +344,27 @@ def parse_per_dim(text: str, name: str) -> int | tuple[int, ...]:
         t = t[1:-1]
     parts = [p.strip() for p in re.split(r"[x×,]", t)]
     if not t or any(p == "" for p in parts):
-        raise ConvtError(f"{name} {_short(text)} must be an integer or one integer per dim, e.g. 2 or 2,1")
+        raise ConvtError(
+            f"{name} {_short(text)} must be an integer or one integer per dim, e.g. 2 or 2,1",
+            zh=f"{name} {_short(text)} 必须是一个整数或每维一个整数，例如 2 或 2,1",
+        )
     values = []
     for part in parts:
         if not _INT_RE.fullmatch(part):
-            raise ConvtError(f"{name} {_short(text)}: {_short(part)} is not a whole number")
+            raise ConvtError(
+            f"{name} {_short(text)}: {_short(part)} is not a whole number",
+            zh=f"{name} {_short(text)}：{_short(part)} 不是整数",
+        )
         value = int(part)
         if abs(value) > 2**31:
-            raise ConvtError(f"{name} {_short(text)}: {value} is too large")
+            raise ConvtError(
+            f"{name} {_short(text)}: {value} is too large",
+            zh=f"{name} {_short(text)}：{value} 太大",
+        )
         values.append(value)
     if len(values) > 3:
-        raise ConvtError(f"{name} {_short(text)} has {len(values)} values; at most 3 (one per spatial dim)")
+        raise ConvtError(
+            f"{name} {_short(text)} has {len(values)} values; at most 3 (one per spatial dim)",
+            zh=f"{name} {_short(text)} 有 {len(values)} 个值；最多 3 个（每个空间维一个）",
+        )
     return values[0] if len(values) == 1 else tuple(values)

@@ -18,7 +18,7 @@ PER_DIM_PARAMS = ("stride", "padding", "output_padding", "dilation")
 
 def _as_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConvtError(f"{name}={value!r} must be an integer")
+        raise ConvtError(f"{name}={value!r} must be an integer", zh=f"{name}={value!r} 必须是整数")
     return int(value)
 
 
@@ -33,7 +33,9 @@ def per_dim(value: object, ndim: int, name: str) -> tuple[int, ...]:
         if len(items) != ndim:
             raise ConvtError(
                 f"{name}={list(items)} has {len(items)} values; a {ndim}-d transposed convolution "
-                f"needs a single integer or {ndim} values, one per spatial dimension"
+                f"needs a single integer or {ndim} values, one per spatial dimension",
+                zh=f"{name}={list(items)} 有 {len(items)} 个值；{ndim} 维转置卷积需要一个整数"
+                f"或 {ndim} 个值（每个空间维一个）",
             )
         return tuple(_as_int(v, name) for v in items)
     return (_as_int(value, name),) * ndim
@@ -78,25 +80,31 @@ class ConvTransposeParams:
         """The rules that need no tensor shapes (FACTS.md §2), in PyTorch's order."""
         for dim, s in enumerate(self.stride):
             if s <= 0:
-                raise ConvtError(f"stride={s} in dim {dim} must be positive (non-positive stride is not supported)")
+                raise ConvtError(f"stride={s} in dim {dim} must be positive (non-positive stride is not supported)",
+                                 zh=f"第 {dim} 维的 stride={s} 必须为正数")
         for dim, p in enumerate(self.padding):
             if p < 0:
-                raise ConvtError(f"padding={p} in dim {dim} must not be negative (negative padding is not supported)")
+                raise ConvtError(f"padding={p} in dim {dim} must not be negative (negative padding is not supported)",
+                                 zh=f"第 {dim} 维的 padding={p} 不能为负数")
         for dim, op in enumerate(self.output_padding):
             if op < 0:
                 raise ConvtError(
                     f"output_padding={op} in dim {dim} must not be negative "
-                    "(negative output_padding is not supported)"
+                    "(negative output_padding is not supported)",
+                    zh=f"第 {dim} 维的 output_padding={op} 不能为负数",
                 )
         for dim, d in enumerate(self.dilation):
             if d <= 0:
-                raise ConvtError(f"dilation={d} in dim {dim} must be greater than zero")
+                raise ConvtError(f"dilation={d} in dim {dim} must be greater than zero",
+                                 zh=f"第 {dim} 维的 dilation={d} 必须大于 0")
         if self.groups <= 0:
-            raise ConvtError(f"groups={self.groups} must be positive (non-positive groups is not supported)")
+            raise ConvtError(f"groups={self.groups} must be positive (non-positive groups is not supported)",
+                             zh=f"groups={self.groups} 必须为正数")
         for dim, (op, s, d) in enumerate(zip(self.output_padding, self.stride, self.dilation)):
             if op >= s and op >= d:
                 raise ConvtError(
-                    f"output_padding={op} in dim {dim} must be smaller than stride={s} or dilation={d}"
+                    f"output_padding={op} in dim {dim} must be smaller than stride={s} or dilation={d}",
+                    zh=f"第 {dim} 维的 output_padding={op} 必须小于 stride={s} 或 dilation={d}",
                 )
 
 
@@ -140,7 +148,9 @@ def output_shape(
         calc = " x ".join(map(str, sizes))
         raise ConvtError(
             f"output size ({calc}) computed for input size ({got}) is too small: every output size "
-            "must be positive, from (in - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1"
+            "must be positive, from (in - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1",
+            zh=f"输入尺寸 ({got}) 算出的输出尺寸 ({calc}) 太小：按 (in - 1)*stride - 2*padding + "
+            "dilation*(k - 1) + output_padding + 1，每个输出尺寸都必须为正",
         )
     return sizes
 
@@ -209,12 +219,15 @@ def check_shapes(
     if len(w_shape) != nd + 2:
         raise ConvtError(
             f"weight of shape {list(w_shape)} must have {nd + 2} dims (C_in, C_out/groups, *kernel) "
-            f"for a {nd}-d transposed convolution"
+            f"for a {nd}-d transposed convolution",
+            zh=f"{nd} 维转置卷积的权重必须有 {nd + 2} 维 (C_in, C_out/groups, *kernel)，而形状是 {list(w_shape)}",
         )
     if len(x_shape) not in (nd + 1, nd + 2):
         raise ConvtError(
             f"input of shape {list(x_shape)} must have {nd + 1} dims (unbatched: C_in, *spatial) or "
-            f"{nd + 2} dims (batched: N, C_in, *spatial) for a {nd}-d transposed convolution"
+            f"{nd + 2} dims (batched: N, C_in, *spatial) for a {nd}-d transposed convolution",
+            zh=f"{nd} 维转置卷积的输入必须有 {nd + 1} 维（无批次：C_in, *spatial）或 {nd + 2} 维"
+            f"（有批次：N, C_in, *spatial），而形状是 {list(x_shape)}",
         )
     batched = len(x_shape) == nd + 2
     batch = x_shape[0] if batched else 1
@@ -225,33 +238,41 @@ def check_shapes(
     if w_shape[0] < g:
         raise ConvtError(
             f"weight of shape {list(w_shape)} has C_in={w_shape[0]} but groups={g} needs at least "
-            f"{g} input channels (one per group)"
+            f"{g} input channels (one per group)",
+            zh=f"权重形状 {list(w_shape)} 的 C_in={w_shape[0]}，但 groups={g} 至少需要 {g} 个输入通道（每组一个）",
         )
     if w_shape[1] == 0:
-        raise ConvtError(f"weight of shape {list(w_shape)} has no output channels (C_out/groups=0)")
+        raise ConvtError(f"weight of shape {list(w_shape)} has no output channels (C_out/groups=0)",
+                         zh=f"权重形状 {list(w_shape)} 没有输出通道（C_out/groups=0）")
     for dim, k in enumerate(kernel):
         if k <= 0:
-            raise ConvtError(f"kernel size {k} in dim {dim} must be greater than zero")
+            raise ConvtError(f"kernel size {k} in dim {dim} must be greater than zero",
+                             zh=f"第 {dim} 维的卷积核尺寸 {k} 必须大于 0")
     for dim, size in enumerate(spatial):
         if size <= 0:
             raise ConvtError(
                 f"input size {size} in spatial dim {dim} must be positive "
-                "(only the batch may be empty)"
+                "(only the batch may be empty)",
+                zh=f"第 {dim} 个空间维的输入尺寸 {size} 必须为正（只有批次可以为空）",
             )
     if w_shape[0] % g != 0:
         raise ConvtError(
             f"groups={g} must divide the weight's first dim (C_in={w_shape[0]}); "
-            f"weight shape {list(w_shape)}"
+            f"weight shape {list(w_shape)}",
+            zh=f"groups={g} 必须整除权重的第一维（C_in={w_shape[0]}）；权重形状 {list(w_shape)}",
         )
     if c_in != w_shape[0]:
         raise ConvtError(
             f"input has {c_in} channels but the weight of shape {list(w_shape)} expects C_in={w_shape[0]} "
-            "(weight is (C_in, C_out/groups, *kernel) for a transposed convolution)"
+            "(weight is (C_in, C_out/groups, *kernel) for a transposed convolution)",
+            zh=f"输入有 {c_in} 个通道，但形状为 {list(w_shape)} 的权重要求 C_in={w_shape[0]}"
+            "（转置卷积的权重是 (C_in, C_out/groups, *kernel)）",
         )
     c_out = w_shape[1] * g
     if bias_shape is not None and tuple(bias_shape) != (c_out,):
         raise ConvtError(
-            f"bias of shape {list(bias_shape)} must be 1-dimensional with C_out={c_out} elements"
+            f"bias of shape {list(bias_shape)} must be 1-dimensional with C_out={c_out} elements",
+            zh=f"形状为 {list(bias_shape)} 的 bias 必须是一维、含 C_out={c_out} 个元素",
         )
     out_spatial = output_shape(spatial, kernel, params)
     return TensorShapes(batched, batch, c_in, c_out, spatial, kernel, out_spatial)
