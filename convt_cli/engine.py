@@ -31,9 +31,11 @@ def as_array(value: object, name: str) -> np.ndarray:
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError, RuntimeError) as exc:
-        raise ConvtError(f"{name} cannot be read as a numeric array: {exc}") from None
+        raise ConvtError(f"{name} cannot be read as a numeric array: {exc}",
+                         zh=f"{name} 无法读作数值数组：{exc}") from None
     if arr.dtype.kind not in _NUMERIC_KINDS:
-        raise ConvtError(f"{name} has dtype {arr.dtype}; a real numeric array is required")
+        raise ConvtError(f"{name} has dtype {arr.dtype}; a real numeric array is required",
+                         zh=f"{name} 的数据类型是 {arr.dtype}；需要实数数组")
     return arr
 
 
@@ -61,7 +63,9 @@ def prepare(
     if nd not in (1, 2, 3):
         raise ConvtError(
             f"weight of shape {list(wa.shape)} has {wa.ndim} dims; a transposed convolution needs "
-            "3, 4 or 5 (C_in, C_out/groups and 1, 2 or 3 kernel dims)"
+            "3, 4 or 5 (C_in, C_out/groups and 1, 2 or 3 kernel dims)",
+            zh=f"形状为 {list(wa.shape)} 的权重有 {wa.ndim} 维；转置卷积需要 3、4 或 5 维"
+            "（C_in、C_out/groups 以及 1、2 或 3 个卷积核维）",
         )
     params = _make_params(nd, stride, padding, output_padding, dilation, groups)
     shapes = _check_shapes_cached(xa.shape, wa.shape, None if ba is None else ba.shape, params)

@@ -76,6 +76,27 @@ class ScatterTrace(StepRecord):
     write_counts: np.ndarray = field(repr=False)  # contributions per canvas cell
 
 
+def read_pair(x: object, kernel: object, channels: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Input and kernel of a single-channel (``channels=False``) or channel-summed case as
+    ``(C, *S)`` and ``(C, *k)`` arrays, with their ranks and channel counts checked."""
+    xa = as_array(x, "input")
+    ka = as_array(kernel, "kernel")
+    if not channels:
+        xa, ka = xa[None], ka[None]
+    nd = xa.ndim - 1
+    if nd not in (1, 2, 3):
+        shown = list(xa.shape if channels else xa.shape[1:])
+        raise ConvtError(f"input of shape {shown} must have 1, 2 or 3 spatial dims",
+                         zh=f"形状为 {shown} 的输入必须有 1、2 或 3 个空间维")
+    if ka.ndim != xa.ndim:
+        raise ConvtError(f"kernel has {ka.ndim - 1} dims but the input has {nd}; both must have the same rank",
+                         zh=f"卷积核有 {ka.ndim - 1} 维而输入有 {nd} 维；两者的维数必须相同")
+    if ka.shape[0] != xa.shape[0]:
+        raise ConvtError(f"kernel has {ka.shape[0]} channels but the input has {xa.shape[0]}",
+                         zh=f"卷积核有 {ka.shape[0]} 个通道而输入有 {xa.shape[0]} 个")
+    return xa, ka
+
+
 def trace_scatter(
     x: object,
     kernel: object,
@@ -89,21 +110,8 @@ def trace_scatter(
     max_steps: int | None = None,
 ) -> ScatterTrace:
     """Record the scatter, step by step. ``channels=True``: axis 0 of both arrays is C_in."""
-    xa = as_array(x, "input")
-    ka = as_array(kernel, "kernel")
-    if not channels:
-        xa = xa[None]
-        ka = ka[None]
+    xa, ka = read_pair(x, kernel, channels)
     nd = xa.ndim - 1
-    if nd not in (1, 2, 3):
-        shown = list(xa.shape if channels else xa.shape[1:])
-        raise ConvtError(f"input of shape {shown} must have 1, 2 or 3 spatial dims")
-    if ka.ndim != xa.ndim:
-        raise ConvtError(
-            f"kernel has {ka.ndim - 1} dims but the input has {nd}; both must have the same rank"
-        )
-    if ka.shape[0] != xa.shape[0]:
-        raise ConvtError(f"kernel has {ka.shape[0]} channels but the input has {xa.shape[0]}")
     params = ConvTransposeParams.make(nd, stride, padding, output_padding, dilation)
     spatial, ksize = xa.shape[1:], ka.shape[1:]
     # Same checks and the same numbers as the engine: it computes the final answer.

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import as_array, result_dtype
+from .engine import result_dtype
 from .errors import ConvtError
 from .limits import check_bytes
 from .shapes import ConvTransposeParams, output_shape
-from .steps import StepRecord
+from .steps import StepRecord, read_pair
 
 # The matrix view is for sizes that fit on a screen: at most this many entries in C.
 MATRIX_MAX_CELLS = 1024
@@ -38,17 +38,8 @@ PAD, INSERTED, ELEMENT = 0, 1, 2
 
 def _normalise(x: object, kernel: object, channels: bool, params: dict) -> tuple[np.ndarray, np.ndarray,
                                                                                  ConvTransposeParams]:
-    xa = as_array(x, "input")
-    ka = as_array(kernel, "kernel")
-    if not channels:
-        xa, ka = xa[None], ka[None]
+    xa, ka = read_pair(x, kernel, channels)
     nd = xa.ndim - 1
-    if nd not in (1, 2, 3):
-        raise ConvtError(f"input of shape {list(xa.shape)} must have 1, 2 or 3 spatial dims")
-    if ka.ndim != xa.ndim:
-        raise ConvtError(f"kernel has {ka.ndim - 1} dims but the input has {nd}; both must have the same rank")
-    if ka.shape[0] != xa.shape[0]:
-        raise ConvtError(f"kernel has {ka.shape[0]} channels but the input has {xa.shape[0]}")
     p = ConvTransposeParams.make(nd, params.get("stride", 1), params.get("padding", 0),
                                  params.get("output_padding", 0), params.get("dilation", 1))
     return xa, ka, p
