@@ -295,7 +295,8 @@ def _scatter(
     o_flat = math.prod(shapes.out_spatial)
     if kp * o_flat <= _TINY_MATRIX and n * c_out * kp * o_flat <= _TINY_WORK:
         _check_memory(kp * o_flat + n * c_out * (kp + 1) + out_size, dtype, shapes)
-        out = _tiny(xb, w, b, params, shapes, dtype)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf/NaN inputs spread as in PyTorch, silently
+            out = _tiny(xb, w, b, params, shapes, dtype)
         return out if shapes.batched else out[0]
 
     if dtype.kind == "f" and not all(np.isfinite(a).all() for a in (x, w, b) if a is not None and a.dtype.kind == "f"):
