@@ -28,10 +28,6 @@ def t(key: str, lang: str = "en", /, **fields: object) -> str:
     return text.format(**fields) if fields else text
 
 
-def keys() -> list[str]:
-    return sorted(_CATALOGUE)
-
-
 def resolve_lang(option: str | None = None) -> str:
     """The language in force: the option, else CONVT_LANG, else LANG, else English."""
     for candidate in (option, os.environ.get("CONVT_LANG")):

@@ -74,6 +74,3 @@ def check_bytes(nbytes: int, what: str) -> None:
             zh=f"{what} 需要 {human_bytes(nbytes)}，超过内存预算 {human_bytes(budget)}（可用 {ENV_VAR} 调整）",
         )
 
-
-def array_bytes(shape: tuple[int, ...], itemsize: int = 8) -> int:
-    return math.prod(int(s) for s in shape) * itemsize

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 from .errors import ConvtError
 
-PER_DIM_PARAMS = ("stride", "padding", "output_padding", "dilation")
-
 
 def _as_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -278,35 +276,58 @@ def check_shapes(
     return TensorShapes(batched, batch, c_in, c_out, spatial, kernel, out_spatial)
 
 
+def axis_overlap(k: int, s: int, d: int, list_limit: int | None = None) -> tuple[int, int, tuple[int, ...] | None]:
+    """(min, max, counts) of the taps ``j < k`` landing on each output phase ``j·d mod s``, in closed form.
+
+    ``j·d ≡ r (mod s)`` has solutions only for ``r`` divisible by ``g = gcd(d, s)``; they repeat every
+    ``m = s/g`` taps. ``counts`` lists every phase, or is None when ``s`` exceeds ``list_limit``; min
+    and max never need the list, so huge strides and kernels cost nothing.
+    """
+    g = math.gcd(d, s)
+    m = s // g
+    lo = 0 if g > 1 else k // m
+    hi = -(-k // m)
+    if list_limit is not None and s > list_limit:
+        return lo, hi, None
+    inv = pow((d // g) % m, -1, m) if m > 1 else 0
+    counts = []
+    for r in range(s):
+        j0 = ((r // g) * inv) % m  # the first tap landing on phase r (when r is a multiple of g)
+        counts.append(0 if r % g or j0 >= k else (k - 1 - j0) // m + 1)
+    return min(counts), max(counts), tuple(counts)
+
+
 @dataclass(frozen=True)
 class OverlapVerdict:
     """How many input elements feed each output cell, away from the borders (Odena et al. 2016).
 
     ``counts[axis]`` holds, for each output phase ``o mod stride`` along that axis, the number of
-    kernel taps landing there; in N-d the counts multiply across axes.
+    kernel taps landing there (None when not listed); ``bounds[axis]`` is its (min, max). In N-d the
+    counts multiply across axes.
     """
 
-    counts: tuple[tuple[int, ...], ...]
+    counts: tuple[tuple[int, ...] | None, ...]
+    bounds: tuple[tuple[int, int], ...]
 
     @property
     def kind(self) -> str:
         """``even`` (same count everywhere), ``uneven`` (checkerboard) or ``gaps`` (some cells get none)."""
-        flat = [c for axis in self.counts for c in axis]
-        if min(flat) == 0:
+        if any(lo == 0 for lo, _ in self.bounds):
             return "gaps"
-        return "even" if all(len(set(axis)) == 1 for axis in self.counts) else "uneven"
+        return "even" if all(lo == hi for lo, hi in self.bounds) else "uneven"
 
     @property
     def per_cell(self) -> tuple[int, int]:
         """(min, max) contributions per interior output cell, across all axes."""
-        lo = math.prod(min(axis) for axis in self.counts)
-        hi = math.prod(max(axis) for axis in self.counts)
-        return lo, hi
+        return math.prod(lo for lo, _ in self.bounds), math.prod(hi for _, hi in self.bounds)
 
 
-def overlap_verdict(kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> OverlapVerdict:
-    """Per-axis interior contribution counts: taps ``j`` with ``j*dilation ≡ phase (mod stride)``."""
-    counts = []
-    for k, s, d in zip(kernel, stride, dilation):
-        counts.append(tuple(sum(1 for j in range(k) if (j * d) % s == r) for r in range(s)))
-    return OverlapVerdict(tuple(counts))
+def overlap_verdict(
+    kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...], list_limit: int | None = None
+) -> OverlapVerdict:
+    """Per-axis interior contribution counts: taps ``j`` with ``j*dilation ≡ phase (mod stride)``.
+
+    ``list_limit``: list the per-phase counts only for strides up to it (see :func:`axis_overlap`).
+    """
+    axes = [axis_overlap(k, s, d, list_limit) for k, s, d in zip(kernel, stride, dilation)]
+    return OverlapVerdict(tuple(c for _, _, c in axes), tuple((lo, hi) for lo, hi, _ in axes))

@@ -79,7 +79,6 @@ class AxisSize:
     reachable_ops: tuple[int, int]  # (first, last) output_padding giving a positive size
     reachable_sizes: tuple[int, int]  # (first, last) size reached with them; every size between is reachable
     output_size_range: tuple[int, int]  # what nn.ConvTranspose forward(output_size=...) accepts
-    overlap_counts: tuple[int, ...] | None  # taps landing on each phase o mod stride; None when stride > 64
     inverse: InverseConv
     inverse_formula: str
 
@@ -120,7 +119,7 @@ class SizeReport:
     out_spatial: tuple[int, ...]
     axes: tuple[AxisSize, ...]
     overlap_kind: str  # even / uneven / gaps (shapes.OverlapVerdict.kind)
-    overlap_counts: tuple[tuple[int, ...] | None, ...]
+    overlap_counts: tuple[tuple[int, ...] | None, ...]  # per axis: taps on each phase o mod stride; None: stride > 64
     per_cell: tuple[int, int]  # (min, max) contributions per interior output cell
     tensor: TensorInfo | None
 
@@ -177,7 +176,6 @@ def _axis(name: str, i: int, k: int, s: int, p: int, op: int, d: int) -> AxisSiz
         reachable_ops=(first_op, ops[-1]),
         reachable_sizes=(base + first_op, base + ops[-1]),
         output_size_range=(base, base + s - 1),
-        overlap_counts=axis_overlap(k, s, d)[2],
         inverse=inv,
         inverse_formula=inverse_formula(inv),
     )
@@ -263,7 +261,7 @@ def size_report(
               params.dilation[a])
         for a in range(nd)
     )
-    kind, per_cell, counts = overlap_summary(ks, params.stride, params.dilation)
+    verdict = overlap_verdict(ks, params.stride, params.dilation, MAX_PHASES_LISTED)
     tensor = None
     if out_channels is not None:
         tensor = TensorInfo(
@@ -285,9 +283,9 @@ def size_report(
         params=params,
         out_spatial=shapes.out_spatial,
         axes=axes,
-        overlap_kind=kind,
-        overlap_counts=counts,
-        per_cell=per_cell,
+        overlap_kind=verdict.kind,
+        overlap_counts=verdict.counts,
+        per_cell=verdict.per_cell,
         tensor=tensor,
     )
 
@@ -297,48 +295,6 @@ def size_report(
 
 
 MAX_PHASES_LISTED = 64
-_SHARED_LOOP_LIMIT = 10**6  # shapes.overlap_verdict loops k·s times per axis
-
-
-def axis_overlap(k: int, s: int, d: int) -> tuple[int, int, tuple[int, ...] | None]:
-    """(min, max, counts) of the taps ``j < k`` landing on each phase ``j·d mod s``, in closed form.
-
-    ``j·d ≡ r (mod s)`` has solutions only for ``r`` divisible by ``g = gcd(d, s)``; they repeat every
-    ``m = s/g`` taps. Agrees with :func:`convt_cli.shapes.overlap_verdict` (tested), without its k·s loop.
-    """
-    g = math.gcd(d, s)
-    m = s // g
-    lo = 0 if g > 1 else k // m
-    hi = -(-k // m)
-    counts = None
-    if s <= MAX_PHASES_LISTED:
-        inv = pow((d // g) % m, -1, m) if m > 1 else 0
-        listed = []
-        for r in range(s):
-            if r % g:
-                listed.append(0)
-                continue
-            j0 = ((r // g) * inv) % m if m > 1 else 0
-            listed.append((k - 1 - j0) // m + 1 if j0 < k else 0)
-        counts = tuple(listed)
-        lo, hi = min(listed), max(listed)
-    return lo, hi, counts
-
-
-def overlap_summary(kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
-                    ) -> tuple[str, tuple[int, int], tuple[tuple[int, ...] | None, ...]]:
-    """(kind, (min, max) per interior cell, per-axis phase counts): shapes.overlap_verdict when it is
-    cheap, the closed form of :func:`axis_overlap` when k·s is huge."""
-    if all(k * s <= _SHARED_LOOP_LIMIT for k, s in zip(kernel, stride)):
-        verdict = overlap_verdict(kernel, stride, dilation)
-        return verdict.kind, verdict.per_cell, verdict.counts
-    axes = [axis_overlap(k, s, d) for k, s, d in zip(kernel, stride, dilation)]
-    if any(lo == 0 for lo, _, _ in axes):
-        kind = "gaps"
-    else:
-        kind = "even" if all(lo == hi for lo, hi, _ in axes) else "uneven"
-    per_cell = (math.prod(lo for lo, _, _ in axes), math.prod(hi for _, hi, _ in axes))
-    return kind, per_cell, tuple(c for _, _, c in axes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -458,7 +414,7 @@ def search_target(
             per_axis = [_axis_solutions(i, t, k, s, dilation, padding, output_padding) for i, t in zip(size, target)]
             if not all(per_axis):
                 continue
-            kind, per_cell, _ = overlap_summary((k,) * len(size), (s,) * len(size), (dilation,) * len(size))
+            verdict = overlap_verdict((k,) * len(size), (s,) * len(size), (dilation,) * len(size), 0)
             for combo in _product(per_axis):
                 ps = tuple(p for p, _ in combo)
                 ops = tuple(op for _, op in combo)
@@ -469,7 +425,7 @@ def search_target(
                 )
                 found.append(Candidate(
                     kernel=k, stride=s, dilation=dilation, padding=ps, output_padding=ops, out_sizes=outs,
-                    overlap_kind=kind, per_cell=per_cell, keeps_edges=keeps,
+                    overlap_kind=verdict.kind, per_cell=verdict.per_cell, keeps_edges=keeps,
                     sam3=(k == 2 and s == 2 and dilation == 1 and not any(ps) and not any(ops)),
                 ))
     found.sort(key=lambda c: c.rank_key)
@@ -519,7 +475,7 @@ def report_dict(report: SizeReport) -> dict:
                 "output_padding_range": [0, a.output_padding_max],
                 "reachable": {"output_padding": list(a.reachable_ops), "sizes": list(a.reachable_sizes)},
                 "forward_output_size_range": list(a.output_size_range),
-                "taps_per_phase": None if a.overlap_counts is None else list(a.overlap_counts),
+                "taps_per_phase": None if counts is None else list(counts),
                 "inverse_conv": {
                     "kernel_size": a.inverse.kernel,
                     "stride": a.inverse.stride,
@@ -532,7 +488,7 @@ def report_dict(report: SizeReport) -> dict:
                     "round_trip": a.round_trip,
                 },
             }
-            for a in report.axes
+            for a, counts in zip(report.axes, report.overlap_counts)
         ],
         "overlap": {"kind": report.overlap_kind, "min_per_cell": report.per_cell[0],
                     "max_per_cell": report.per_cell[1]},

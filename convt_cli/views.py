@@ -162,15 +162,6 @@ class MatrixView:
         return self.out_flat.reshape(self.out_shape)
 
 
-def matrix_size(x_shape: tuple[int, ...], k_shape: tuple[int, ...], params: ConvTransposeParams,
-                channels: bool) -> tuple[int, int]:
-    """(rows, columns) of C for these shapes: input elements × output elements."""
-    spatial = x_shape[1:] if channels else x_shape
-    kernel = k_shape[1:] if channels else k_shape
-    c = x_shape[0] if channels else 1
-    return c * math.prod(spatial), math.prod(output_shape(tuple(spatial), tuple(kernel), params))
-
-
 def matrix_view(
     x: object,
     kernel: object,

@@ -8,10 +8,8 @@ from hypothesis import strategies as st
 
 from convt_cli.engine import conv_transpose
 from convt_cli.errors import ConvtError
-from convt_cli.shapes import ConvTransposeParams, overlap_verdict
+from convt_cli.shapes import ConvTransposeParams, axis_overlap, overlap_verdict
 from convt_cli.sizing import (
-    axis_overlap,
-    overlap_summary,
     report_dict,
     search_dict,
     search_target,
@@ -200,14 +198,15 @@ def test_random_sizes_match_hand_formula_and_engine(i, k, s, p, op, d):
     assert inv_lhs == inv_rhs == axis.inverse.out_size
 
 
-def test_closed_form_overlap_agrees_with_the_shared_verdict():
+def test_closed_form_overlap_agrees_with_counting_taps():
     for k in range(1, 10):
         for s in range(1, 7):
             for d in range(1, 5):
-                verdict = overlap_verdict((k,), (s,), (d,))
+                looped = tuple(sum(1 for j in range(k) if (j * d) % s == r) for r in range(s))
                 lo, hi, counts = axis_overlap(k, s, d)
-                assert counts == verdict.counts[0], (k, s, d)
-                assert (lo, hi) == verdict.per_cell, (k, s, d)
+                assert counts == looped, (k, s, d)
+                assert (lo, hi) == (min(looped), max(looped)) == overlap_verdict((k,), (s,), (d,)).per_cell
+                assert axis_overlap(k, s, d, list_limit=0)[:2] == (lo, hi)  # unlisted: same bounds
 
 
 def test_huge_values_stay_instant():
@@ -217,9 +216,9 @@ def test_huge_values_stay_instant():
     assert r.axes[0].output_padding_max == 2**31 - 2
     assert r.axes[0].out_size == hand_out(4, 2**31 - 1, 2**31 - 1, 0, 0, 10**6)
     # closed form beyond the shared loop: stride 10**7 with k = 3 leaves gaps; d = s shares every tap
-    assert overlap_summary((3,), (10**7,), (1,))[:2] == ("gaps", (0, 1))
-    assert overlap_summary((2 * 10**7,), (10**7,), (1,))[:2] == ("even", (2, 2))
-    assert overlap_summary((3 * 10**7 + 1,), (10**7,), (1,))[:2] == ("uneven", (3, 4))
+    for k, kind, per_cell in [(3, "gaps", (0, 1)), (2 * 10**7, "even", (2, 2)), (3 * 10**7 + 1, "uneven", (3, 4))]:
+        verdict = overlap_verdict((k,), (10**7,), (1,), list_limit=64)
+        assert (verdict.kind, verdict.per_cell, verdict.counts) == (kind, per_cell, (None,))
     with pytest.raises(ConvtError, match="too large for --target"):
         search_target((64,), (128,), stride=10**5)
 

@@ -146,8 +146,8 @@ def render_size_report(report: SizeReport, lang: str = "en") -> RenderableType:
                   else t("shape.forward_only", lang, lo=a.output_size_range[0]))))
     counts = ", ".join(
         (f"{a.axis} " if report.ndim > 1 else "")
-        + ("/".join(map(str, a.overlap_counts)) if a.overlap_counts is not None else t("shape.too_many_phases", lang))
-        for a in report.axes
+        + ("/".join(map(str, c)) if c is not None else t("shape.too_many_phases", lang))
+        for a, c in zip(report.axes, report.overlap_counts)
     )
     grid.add_row(t("shape.overlap", lang), Text(overlap_text(report.overlap_kind, report.per_cell, lang)))
     grid.add_row("", Text(t("shape.overlap_phases", lang, counts=counts), style="dim"))
