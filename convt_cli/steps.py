@@ -114,15 +114,10 @@ def trace_scatter(
     nd = xa.ndim - 1
     params = ConvTransposeParams.make(nd, stride, padding, output_padding, dilation)
     spatial, ksize = xa.shape[1:], ka.shape[1:]
-    # Same checks and the same numbers as the engine: it computes the final answer.
-    weight = ka[:, None]
-    b = None if bias is None else np.array([bias])
-    engine_out = conv_transpose(xa[None], weight, b, params.stride, params.padding,
-                                params.output_padding, params.dilation)[0, 0]
-    out_spatial = output_shape(spatial, ksize, params)
+    out_spatial = output_shape(spatial, ksize, params)  # the size rule, before anything is computed
     full = tuple(canvas_size(i, k, s, d) for i, k, s, d in zip(spatial, ksize, params.stride, params.dilation))
     extent = tuple(max(f, p + o) for f, p, o in zip(full, params.padding, out_spatial))
-    dtype = result_dtype(xa, ka) if bias is None else result_dtype(xa, ka, np.asarray(bias))
+    dtype = result_dtype(xa, ka)
 
     canvas = np.zeros(extent, dtype=dtype)
     counts = np.zeros(extent, dtype=np.int64)
@@ -148,17 +143,15 @@ def trace_scatter(
             writes.append(CellWrite(pos, tap, terms, contribution, before, canvas[pos].item(), overlapped))
         steps.append(Step(number, index, values, origin, tuple(writes), canvas.copy()))
 
-    # The full canvas and the count map, vectorised (every step, shown or not).
-    full_canvas = conv_transpose(xa[None], weight, None, params.stride, 0, 0, params.dilation)[0, 0]
-    canvas = np.zeros(extent, dtype=full_canvas.dtype)
-    canvas[tuple(slice(0, f) for f in full)] = full_canvas
-    ones = np.ones((1, 1) + tuple(spatial), dtype=np.int64)
-    kernel_ones = np.ones((1, 1) + tuple(ksize), dtype=np.int64)
-    count_full = conv_transpose(ones, kernel_ones, None, params.stride, 0, 0, params.dilation)[0, 0]
-    counts = np.zeros(extent, dtype=np.int64)
-    counts[tuple(slice(0, f) for f in full)] = count_full
+    # The full canvas and the count map, vectorised by the engine (every step, shown or not): no
+    # padding crops it, and output_padding extends it by what the output reads past its last tap.
+    extend = tuple(e - f for e, f in zip(extent, full))
+    canvas = conv_transpose(xa[None], ka[:, None], None, params.stride, 0, extend, params.dilation)[0, 0]
+    counts = conv_transpose(np.ones((1, 1) + spatial, dtype=np.int64), np.ones((1, 1) + ksize, dtype=np.int64),
+                            None, params.stride, 0, extend, params.dilation)[0, 0]
 
     crop = tuple(slice(p, p + o) for p, o in zip(params.padding, out_spatial))
+    output = canvas[crop].copy() if bias is None else canvas[crop] + bias
     op_region = tuple(range(o - op, o) for o, op in zip(out_spatial, params.output_padding))
     return ScatterTrace(
         input=xa,
@@ -172,6 +165,6 @@ def trace_scatter(
         canvas_size=full,
         crop=crop,
         output_padding_region=op_region,
-        output=engine_out,
+        output=output,
         write_counts=counts,
     )

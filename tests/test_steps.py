@@ -77,19 +77,31 @@ def test_rank_mismatch_is_an_error():
             st.lists(st.integers(1, 3), min_size=nd, max_size=nd),
             st.lists(st.integers(1, 3), min_size=nd, max_size=nd),
             st.lists(st.integers(1, 2), min_size=nd, max_size=nd),
+            st.lists(st.integers(0, 2), min_size=nd, max_size=nd),
+            st.lists(st.integers(0, 2), min_size=nd, max_size=nd),
+            st.one_of(st.none(), st.integers(-3, 3)),
             st.integers(0, 2**31),
         )
     )
 )
 def test_steps_replay_to_the_engine_output(case):
-    nd, spatial, kernel, stride, dilation, seed = case
+    nd, spatial, kernel, stride, dilation, padding, output_padding, bias, seed = case
+    output_padding = [min(op, max(s, d) - 1) for op, s, d in zip(output_padding, stride, dilation)]
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
     rng = np.random.default_rng(seed)
     x = rng.integers(-5, 6, size=spatial)
     k = rng.integers(-3, 4, size=kernel)
-    tr = trace_scatter(x, k, stride=stride, dilation=dilation)
-    engine = conv_transpose(x[None, None], k[None, None], stride=stride, dilation=dilation)[0, 0]
+    b = None if bias is None else np.array([bias])
+    try:
+        engine = conv_transpose(x[None, None], k[None, None], b, **kw)[0, 0]
+    except ConvtError:  # padding leaves no output: the trace refuses it too
+        with pytest.raises(ConvtError, match="too small"):
+            trace_scatter(x, k, bias=bias, **kw)
+        return
+    tr = trace_scatter(x, k, bias=bias, **kw)
     np.testing.assert_array_equal(tr.output, engine)
-    np.testing.assert_array_equal(tr.steps[-1].canvas_after[tr.crop], engine)
+    bias_part = 0 if bias is None else bias
+    np.testing.assert_array_equal(tr.steps[-1].canvas_after[tr.crop] + bias_part, engine)
     # every write is before + contribution, and steps are in row-major input order
     for step in tr.steps:
         for w in step.writes:
