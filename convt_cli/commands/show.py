@@ -202,7 +202,8 @@ def run_show(opts: dict[str, Any]) -> int:
     from ..views import gather_view, matrix_view
 
     lang = set_lang(opts["lang"])
-    if opts["export"] is not None:
+    picture = _check_pictures(opts)
+    if opts["export"] is not None and not picture:
         check_export_path(opts["export"], opts["force"])
     case = build_case(**{k: opts[k] for k in ("input_", "kernel", "random", "random_kernel", "seed", "stride",
                                                 "padding", "output_padding", "dilation", "groups", "channel",
@@ -221,7 +222,13 @@ def run_show(opts: dict[str, Any]) -> int:
         records.append((job, trace, extra))
     check = None if opts["no_torch"] else torch_check(case)
 
-    console = make_console(no_color=opts["no_color"], record=opts["export"] is not None)
+    record = opts["export"] is not None and not picture
+    if opts["play"]:
+        from ..render.play import play_console
+
+        console = play_console(delay=opts["delay"], lang=lang, no_color=opts["no_color"], record=record)
+    else:
+        console = make_console(no_color=opts["no_color"], record=record)
     st = Style(lang=lang, precision=opts["precision"], width=console.width)
     spatial = case.x_full.shape[1:]
     kshape = case.w_full.shape[2:] if not case.channels else case.w_full.shape
@@ -265,10 +272,58 @@ def run_show(opts: dict[str, Any]) -> int:
         code = 0 if check.ok else 1
     else:
         console.print(Text(t("show.torch_skipped", lang), style="dim"))
-    if opts["export"] is not None:
-        path = export_console(console, opts["export"], opts["force"], title="convt show")
+    if opts["export"] is not None and not picture:
+        path = export_console(getattr(console, "recording", None) or console, opts["export"], opts["force"],
+                              title="convt show")
         make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))))
+    _write_pictures(opts, case, records, lang)
     return code
+
+
+def _check_pictures(opts: dict[str, Any]) -> bool:
+    """Picture targets (--export .gif/.png, --heatmap .png) checked before any work; True when --export is one."""
+    from ..errors import ConvtError
+    from ..pictures.export import check_picture_path, is_picture
+
+    picture = is_picture(opts["export"])
+    if picture:
+        if opts["view"] != "scatter":
+            raise ConvtError(f"--export {opts['export']} draws the scatter steps; it needs --view scatter, "
+                             f"not {opts['view']} (or export .svg, .html or .txt)",
+                             zh=f"--export {opts['export']} 画的是散射步骤，需要 --view scatter 而不是 {opts['view']}"
+                                "（或导出 .svg、.html、.txt）")
+        check_picture_path(opts["export"], opts["force"])
+    if opts["heatmap"] is not None:
+        check_picture_path(opts["heatmap"], opts["force"], (".png",), "--heatmap")
+    return picture
+
+
+def _write_pictures(opts: dict[str, Any], case: Case, records: list, lang: str) -> None:
+    """The picture exports, from the same step records the terminal render drew."""
+    if not (is_picture := opts["export"] is not None and opts["export"].lower().endswith((".gif", ".png"))) \
+            and opts["heatmap"] is None:
+        return
+    from pathlib import Path
+
+    from rich.text import Text
+
+    from ..i18n import t
+    from ..output import make_console
+    from ..pictures.export import show_heatmap, steps_picture
+
+    out = make_console(no_color=opts["no_color"])
+    _, trace, _ = records[0]
+    if len(records) > 1 or case.c_out > 1:
+        out.print(Text(t("pic.channel_note", lang, co=records[0][0].out_channel, cout=case.c_out)))
+    written = []
+    if is_picture:
+        written.append(steps_picture(Path(opts["export"]), trace, lang=lang, precision=opts["precision"]))
+    if opts["heatmap"] is not None:
+        written.append(show_heatmap(Path(opts["heatmap"]), trace, lang=lang))
+    for path, notes in written:
+        for note in notes:
+            out.print(Text(note))
+        out.print(Text(t("exported", lang, path=str(path))))
 
 
 def register(app: typer.Typer) -> None:
@@ -302,8 +357,16 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = None,
         no_color: NoColorOption = False,
         export: Annotated[Optional[str], typer.Option(
-            "--export", help="Also write the render to FILE.svg, .html or .txt.")] = None,
-        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --export file.")] = False,
+            "--export", help="Also write the render to FILE.svg, .html or .txt; .gif: the steps animated; "
+            ".png: every step on one sheet (pictures need Pillow).")] = None,
+        heatmap: Annotated[Optional[str], typer.Option(
+            "--heatmap", help="Write the contribution-count map to FILE.png, coloured, numbers in the cells.")]
+        = None,
+        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --export/--heatmap file.")]
+        = False,
+        play: Annotated[bool, typer.Option("--play", help="Animate the steps in place in the terminal.")] = False,
+        delay: Annotated[float, typer.Option("--delay", min=0, max=60, help="Seconds between --play frames.")]
+        = 1.0,
         no_torch: Annotated[bool, typer.Option("--no-torch", help="Skip the PyTorch check (never imports torch).")]
         = False,
     ) -> None:
@@ -318,6 +381,6 @@ def register(app: typer.Typer) -> None:
                              stride=stride, padding=padding, output_padding=output_padding, dilation=dilation,
                              groups=groups, channel=channel, bias=bias, view=view, overlap=overlap,
                              max_steps=max_steps, precision=precision, lang=lang, no_color=no_color, export=export,
-                             force=force, no_torch=no_torch))
+                             force=force, no_torch=no_torch, heatmap=heatmap, play=play, delay=delay))
         if code:
             raise typer.Exit(code)

@@ -1,0 +1,174 @@
+"""Picture exports for the commands: path checks before any work, the missing-Pillow message, fonts,
+and atomic writes (a temporary file beside the target, renamed into place).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConvtError
+from ..i18n import define, t
+from ..steps import ScatterTrace
+
+PICTURE_SUFFIXES = (".gif", ".png")
+INSTALL = "pip install 'convt[images]'"
+
+define({
+    "pic.font_missing": ("Note: no installed font has {chars}; drawn as ASCII stand-ins (install {hint}).",
+                         "注意：没有已安装的字体含有 {chars}；改用 ASCII 代替（请安装 {hint}）。"),
+    "pic.no_cjk": ("Note: no installed font has Chinese characters; the picture's labels are in English "
+                   "(install {hint}).",
+                   "注意：没有已安装的字体含有中文字符；图片中的标注改用英文（请安装 {hint}）。"),
+    "pic.channel_note": ("Note: the picture draws output channel {co} of {cout}; --channel picks another.",
+                         "注意：图片只画输出通道 {co}（共 {cout} 个）；用 --channel 选择其他通道。"),
+    "pic.counts_scale": ("contributions", "贡献数"),
+    "pic.counts_params": ("kernel_size={k}, stride={s}, dilation={d}", "kernel_size={k}, stride={s}, dilation={d}"),
+})
+
+
+def is_picture(path: str | Path | None) -> bool:
+    return path is not None and Path(path).suffix.lower() in PICTURE_SUFFIXES
+
+
+def require_pillow() -> None:
+    try:
+        import PIL.Image  # noqa: F401
+    except ImportError:
+        raise ConvtError(f"picture export needs Pillow, which is not installed; install Pillow: {INSTALL}",
+                         zh=f"导出图片需要 Pillow，但它没有安装；请安装 Pillow：{INSTALL}") from None
+
+
+def check_picture_path(path: str | Path, force: bool = False, suffixes: Sequence[str] = PICTURE_SUFFIXES,
+                       what: str = "export") -> Path:
+    """Validate a picture target before any work is done (and that Pillow is there to draw it)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in suffixes:
+        names = " or ".join(suffixes)
+        raise ConvtError(f"{what} file {str(p)!r} has the extension {suffix or '(none)'}; use {names}",
+                         zh=f"{what} 文件 {str(p)!r} 的扩展名 {suffix or '（无）'} 不受支持；请用 {names}")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConvtError(f"{what} directory {str(parent)!r} does not exist or is not a directory",
+                         zh=f"{what} 目录 {str(parent)!r} 不存在或不是目录")
+    if p.is_dir():
+        raise ConvtError(f"{what} path {str(p)!r} is a directory", zh=f"{what} 路径 {str(p)!r} 是目录")
+    if p.exists() and not force:
+        raise ConvtError(f"{what} file {str(p)!r} already exists; use --force to overwrite it",
+                         zh=f"{what} 文件 {str(p)!r} 已存在；用 --force 覆盖")
+    if not os.access(parent, os.W_OK):
+        raise ConvtError(f"{what} directory {str(parent)!r} is not writable", zh=f"{what} 目录 {str(parent)!r} 不可写")
+    require_pillow()
+    return p
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """``data`` into a temporary file beside ``path`` (mode from the umask), then renamed into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def fonts_for(lang: str) -> tuple[object, str, list[str]]:
+    """The font chain for ``lang``, the language the picture can actually be labelled in, and notes."""
+    from .fonts import INSTALL_HINT, FontChain, font_paths
+
+    chain = FontChain(font_paths(lang))
+    notes = []
+    if lang == "zh" and not chain.has_cjk():
+        notes.append(t("pic.no_cjk", lang, hint=INSTALL_HINT))
+        lang = "en"
+    missing = chain.missing(["×−✂·→"])
+    if missing:
+        notes.append(t("pic.font_missing", lang, chars=" ".join(missing), hint=INSTALL_HINT))
+    return chain, lang, notes
+
+
+def steps_picture(path: Path, trace: ScatterTrace, *, lang: str, precision: int) -> tuple[Path, list[str]]:
+    """``.gif``: one frame per recorded step plus the final frame; ``.png``: every frame tiled on one sheet."""
+    from . import draw
+    from .layout import sheet_layout, step_figure
+
+    fonts, lang, notes = fonts_for(lang)
+    if path.suffix.lower() == ".gif":
+        data = draw.gif_bytes(step_figure(trace, lang=lang, precision=precision, measure=fonts.length), fonts)
+    else:
+        figure = step_figure(trace, lang=lang, precision=precision, font_px=13, legend=False,
+                             max_width=1000, measure=fonts.length)
+        data = draw.png_bytes(draw.sheet_image(sheet_layout(figure), fonts))
+    return write_bytes_atomic(path, data), notes
+
+
+def heatmap_picture(path: Path, fonts: object, maps: Sequence, *, title: str, notes: Sequence[str] = (),
+                    precision: int = 3, scale_label: str = "") -> Path:
+    from . import draw
+    from .heatmap import heatmap_layout
+
+    layout = heatmap_layout(maps, title=title, notes=notes, precision=precision, scale_label=scale_label,
+                            measure=fonts.length)  # type: ignore[attr-defined]
+    return write_bytes_atomic(path, draw.png_bytes(draw.heatmap_image(layout, fonts)))
+
+
+def count_maps(trace: ScatterTrace, lang: str) -> list:
+    """The contribution counts over the output as 2-d maps: 1-d one row, 3-d one map per depth slice."""
+    from ..render.show_common import OP_MARK
+    from .heatmap import HeatMap
+
+    counts = trace.write_counts[trace.crop]
+    regions = trace.output_padding_region
+
+    def labels(dim: int) -> list[str]:
+        return [f"{o}{OP_MARK}" if o in regions[dim] else str(o) for o in range(counts.shape[dim])]
+
+    if counts.ndim == 1:
+        return [HeatMap(counts[None, :], col_labels=labels(0), row_labels=["0"])]
+    if counts.ndim == 2:
+        return [HeatMap(counts, row_labels=labels(0), col_labels=labels(1))]
+    return [HeatMap(counts[z], title=t("show.depth", lang, z=z), row_labels=labels(1), col_labels=labels(2))
+            for z in range(counts.shape[0])]
+
+
+def show_heatmap(path: Path, trace: ScatterTrace, *, lang: str) -> tuple[Path, list[str]]:
+    """``convt show --heatmap``: the contribution-count map of the output on a colour scale."""
+    from ..render.show_common import per_dim_text
+
+    fonts, lang, notes = fonts_for(lang)
+    p = trace.params
+    ksize = tuple(int(k) for k in trace.kernel.shape[1:])
+    title = t("show.overlap_title", lang) + "\n" + t(
+        "pic.counts_params", lang, k=per_dim_text(ksize), s=per_dim_text(p.stride), d=per_dim_text(p.dilation))
+    return heatmap_picture(path, fonts, count_maps(trace, lang), title=title,
+                           scale_label=t("pic.counts_scale", lang)), notes
+
+
+def compare_heatmap(path: Path, report: object, *, lang: str) -> tuple[Path, list[str]]:
+    """``convt compare --heatmap``: its overlap maps side by side on one scale, each with its verdict."""
+    from ..render.compare import _verdict
+    from ..upsampling import OVERLAP_INPUT
+    from .heatmap import HeatMap
+
+    fonts, lang, notes = fonts_for(lang)
+    maps = []
+    for m in report.overlap_maps:  # type: ignore[attr-defined]
+        head = t("compare.map_title", lang, k=m.kernel, s=m.stride) + (t("compare.yours", lang) if m.yours else "")
+        lines = [head, _verdict(m, lang)] + ([t("compare.sam3", lang)] if m.sam3 else [])
+        maps.append(HeatMap(np.asarray(m.counts), title="\n".join(lines)))
+    return heatmap_picture(path, fonts, maps, title=t("compare.overlap_title", lang, n=OVERLAP_INPUT),
+                           scale_label=t("pic.counts_scale", lang)), notes
