@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -29,6 +30,9 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = None,
         json_out: JsonOption = False,
         no_color: NoColorOption = False,
+        heatmap: Annotated[Optional[str], typer.Option(
+            "--heatmap", help="Also write the overlap maps to FILE.png, coloured, numbers in the cells.")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --heatmap file.")] = False,
     ) -> None:
         """Upsample one input with nearest, bilinear (align_corners False and True) and ConvTranspose2d, side by
         side; the parameters, FLOPs and output shape of each method; the overlap maps and the checkerboard rule.
@@ -42,6 +46,10 @@ def register(app: typer.Typer) -> None:
         from ..upsampling import compare as run_compare
 
         lang_code = set_lang(lang)
+        if heatmap is not None:
+            from ..pictures.export import check_picture_path
+
+            check_picture_path(heatmap, force, (".png",), "--heatmap")
         if scale < 1:
             raise ConvtError(f"scale={scale} must be a positive whole number (it is also the stride)",
                              zh=f"scale={scale} 必须是正整数（它也是 stride）")
@@ -66,7 +74,12 @@ def register(app: typer.Typer) -> None:
             import json
 
             typer.echo(json.dumps(compare_dict(report), ensure_ascii=False, indent=2))
-            return
-        from ..render.compare import render_compare
+        else:
+            from ..render.compare import render_compare
 
-        make_console(no_color=no_color).print(render_compare(report, lang_code, precision))
+            make_console(no_color=no_color).print(render_compare(report, lang_code, precision))
+        if heatmap is not None:
+            from ..pictures.export import compare_heatmap, report_written
+
+            report_written(*compare_heatmap(Path(heatmap), report, lang=lang_code), lang=lang_code,
+                           no_color=no_color, stderr=json_out)

@@ -309,21 +309,17 @@ def _write_pictures(opts: dict[str, Any], case: Case, records: list, lang: str) 
 
     from ..i18n import t
     from ..output import make_console
-    from ..pictures.export import show_heatmap, steps_picture
+    from ..pictures.export import report_written, show_heatmap, steps_picture
 
-    out = make_console(no_color=opts["no_color"])
     _, trace, _ = records[0]
     if len(records) > 1 or case.c_out > 1:
-        out.print(Text(t("pic.channel_note", lang, co=records[0][0].out_channel, cout=case.c_out)))
-    written = []
+        make_console(no_color=opts["no_color"]).print(
+            Text(t("pic.channel_note", lang, co=records[0][0].out_channel, cout=case.c_out)))
     if is_picture:
-        written.append(steps_picture(Path(opts["export"]), trace, lang=lang, precision=opts["precision"]))
+        report_written(*steps_picture(Path(opts["export"]), trace, lang=lang, precision=opts["precision"]),
+                       lang=lang, no_color=opts["no_color"])
     if opts["heatmap"] is not None:
-        written.append(show_heatmap(Path(opts["heatmap"]), trace, lang=lang))
-    for path, notes in written:
-        for note in notes:
-            out.print(Text(note))
-        out.print(Text(t("exported", lang, path=str(path))))
+        report_written(*show_heatmap(Path(opts["heatmap"]), trace, lang=lang), lang=lang, no_color=opts["no_color"])
 
 
 def register(app: typer.Typer) -> None:

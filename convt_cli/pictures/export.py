@@ -86,6 +86,19 @@ def write_bytes_atomic(path: Path, data: bytes) -> Path:
     return path
 
 
+def report_written(path: Path, notes: Sequence[str], *, lang: str, no_color: bool = False,
+                   stderr: bool = False) -> None:
+    """The font notes, then ``Wrote PATH`` (on stderr when stdout carries JSON)."""
+    from rich.text import Text
+
+    from ..output import make_console
+
+    out = make_console(no_color=no_color, stderr=stderr)
+    for note in notes:
+        out.print(Text(note))
+    out.print(Text(t("exported", lang, path=str(path))))
+
+
 def fonts_for(lang: str) -> tuple[object, str, list[str]]:
     """The font chain for ``lang``, the language the picture can actually be labelled in, and notes."""
     from .fonts import INSTALL_HINT, FontChain, font_paths

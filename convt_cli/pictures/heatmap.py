@@ -111,6 +111,7 @@ def heatmap_layout(maps: Sequence[HeatMap], *, title: str = "", notes: Sequence[
         y0 += m.gap // 2
     x = m.margin
     bottom = y0
+    head_lines = max(len(hm.title.split("\n")) if hm.title else 0 for hm in maps)
     for k, (hm, a) in enumerate(zip(maps, arrays)):
         texts = [format_number(v.item() if hasattr(v, "item") else v, precision) for v in np.asarray(hm.values).flat]
         cw = max(m.cell_h, m.widest(texts, font_px) + 2 * m.pad)
@@ -124,6 +125,7 @@ def heatmap_layout(maps: Sequence[HeatMap], *, title: str = "", notes: Sequence[
         for line in title_lines:
             labels.append(Label(Box(x, y, x + m.width(line, font_px), y + m.line_h), line, SUBTITLE, "left"))
             y += m.line_h
+        y = y0 + head_lines * m.line_h  # every map's grid starts at the same height
         if hm.col_labels is not None:
             for c, lab in enumerate(hm.col_labels):
                 labels.append(Label(Box(x + row_w + c * cw, y, x + row_w + (c + 1) * cw, y + m.line_h), lab, AXIS))
