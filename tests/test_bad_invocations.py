@@ -49,7 +49,7 @@ CASES = [
     # show: limits, export, options
     (["show", "--random", "100000x100000"], 1, ["74.5 GiB", "memory budget"]),
     (["show", "--random", "0x3"], 1, ["at least 1"]),
-    (["show", "--export", "out.png", "--no-torch"], 1, ["unsupported extension"]),
+    (["show", "--export", "out.jpg", "--no-torch"], 1, ["unsupported extension"]),
     (["show", "--export", "missing/out.svg", "--no-torch"], 1, ["does not exist"]),
     (["show", "--export", "exists.txt", "--no-torch"], 1, ["already exists", "--force"]),
     (["show", "--view", "sideways"], 2, ["sideways"]),
@@ -142,7 +142,7 @@ ZH_CASES = [
     (["show", "-i", "1,x"], "输入 第 1 行的值 'x' 不是数字"),
     (["show", "-i", "nofile.npy"], "输入文件 'nofile.npy' 不存在"),
     (["show", "-p", "3"], "太小"),
-    (["show", "--export", "out.png", "--no-torch"], "不受支持"),
+    (["show", "--export", "out.jpg", "--no-torch"], "不受支持"),
 ]
 
 

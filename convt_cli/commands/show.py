@@ -282,10 +282,19 @@ def run_show(opts: dict[str, Any]) -> int:
 
 def _check_pictures(opts: dict[str, Any]) -> bool:
     """Picture targets (--export .gif/.png, --heatmap .png) checked before any work; True when --export is one."""
+    from pathlib import Path
+
     from ..errors import ConvtError
+    from ..output import EXPORT_SUFFIXES
     from ..pictures.export import check_picture_path, is_picture
 
     picture = is_picture(opts["export"])
+    suffix = Path(opts["export"]).suffix.lower() if opts["export"] is not None else ""
+    if opts["export"] is not None and not picture and suffix not in EXPORT_SUFFIXES:
+        raise ConvtError(f"export file {opts['export']!r} has an unsupported extension {suffix or '(none)'}; "
+                         "use .svg, .html, .txt, .gif or .png",
+                         zh=f"导出文件 {opts['export']!r} 的扩展名 {suffix or '（无）'} 不受支持；"
+                            "请用 .svg、.html、.txt、.gif 或 .png")
     if picture:
         if opts["view"] != "scatter":
             raise ConvtError(f"--export {opts['export']} draws the scatter steps; it needs --view scatter, "
@@ -312,7 +321,7 @@ def _write_pictures(opts: dict[str, Any], case: Case, records: list, lang: str) 
     from ..pictures.export import report_written, show_heatmap, steps_picture
 
     _, trace, _ = records[0]
-    if len(records) > 1 or case.c_out > 1:
+    if len(records) > 1:
         make_console(no_color=opts["no_color"]).print(
             Text(t("pic.channel_note", lang, co=records[0][0].out_channel, cout=case.c_out)))
     if is_picture:

@@ -108,7 +108,7 @@ def _shared_palette(images: Sequence[Image.Image]) -> Image.Image:
     for im in picks:
         montage.paste(im, (0, y))
         y += im.height
-    return montage.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    return montage.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
 
 
 def gif_bytes(figure: Figure, fonts: FontChain) -> bytes:
