@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -252,3 +253,20 @@ def test_show_does_not_import_pillow_unless_a_picture_is_asked_for():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, **ENV, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_readme_figures_are_what_the_readme_says():
+    from readme_text import readme_section
+
+    doc = readme_section("show")
+    found = re.findall(r"\(`(docs/images/[\w.-]+)`, (\d+)×(\d+) px, (\d+) KB\)", doc)
+    assert len(found) == 3
+    for name, w, h, kb in found:
+        path = ROOT / name
+        assert Image.open(path).size == (int(w), int(h)), name
+        assert round(path.stat().st_size / 1000) == int(kb), name
+        assert f"]({name})" in doc
+    assert Image.open(ROOT / "docs/images/explainer.gif").n_frames == 5
+    script = (ROOT / "docs/images/make.sh").read_text()
+    for name, *_ in found:
+        assert Path(name).name in script

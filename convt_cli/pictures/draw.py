@@ -80,7 +80,7 @@ def draw_cell(draw: ImageDraw.ImageDraw, fonts: FontChain, cell: Cell, px: int, 
 
 
 def draw_label(draw: ImageDraw.ImageDraw, fonts: FontChain, label: Label, px: int, dx: int = 0, dy: int = 0) -> None:
-    small = label.role in (AXIS, AXIS_CROP, AXIS_OP, SUBTITLE)
+    small = label.role in (AXIS, AXIS_OP, SUBTITLE)
     size = round(px * 0.8) if small else round(px * 1.3) if label.role == SEPARATOR else px
     _text(draw, fonts, label.box, label.text, size, LABEL_COLOURS[label.role], label.align, dx, dy)
 
