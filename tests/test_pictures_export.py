@@ -270,3 +270,18 @@ def test_readme_figures_are_what_the_readme_says():
     script = (ROOT / "docs/images/make.sh").read_text()
     for name, *_ in found:
         assert Path(name).name in script
+
+
+def test_write_heatmap_is_generic(tmp_path):
+    from convt_cli.pictures.export import write_heatmap
+
+    phases = np.array([[0.5, 1.0], [1.5, 2.0]])
+    path, notes = write_heatmap(tmp_path / "phase.png", phases, title="phase map", row_labels=["r0", "r1"],
+                                col_labels=["c0", "c1"])
+    png = np.asarray(Image.open(path).convert("RGB"))
+    layout = measured_layout([HeatMap(phases, row_labels=["r0", "r1"], col_labels=["c0", "c1"])], title="phase map")
+    assert png.shape[:2] == (layout.height, layout.width)
+    lums = [luminance(fill_at(png, c.box)) for c in sorted(layout.map_cells(0), key=lambda c: c.value)]
+    assert all(x > y for x, y in zip(lums, lums[1:]))
+    with pytest.raises(Exception, match="already exists"):
+        write_heatmap(tmp_path / "phase.png", phases)

@@ -139,6 +139,21 @@ def heatmap_picture(path: Path, fonts: object, maps: Sequence, *, title: str, no
     return write_bytes_atomic(path, draw.png_bytes(draw.heatmap_image(layout, fonts)))
 
 
+def write_heatmap(path: str | Path, values: object, *, title: str = "", row_labels: Sequence[str] | None = None,
+                  col_labels: Sequence[str] | None = None, notes: Sequence[str] = (), lang: str = "en",
+                  scale_label: str = "", precision: int = 3, force: bool = False) -> tuple[Path, list[str]]:
+    """Any 2-d array (or a list of them, drawn side by side on one scale) as a PNG heatmap: the generic
+    entry point for maps other commands want (a phase map, say). Returns the path and the font notes."""
+    from .heatmap import HeatMap
+
+    p = check_picture_path(path, force, (".png",), "heatmap")
+    arrays = values if isinstance(values, (list, tuple)) else [values]
+    maps = [HeatMap(np.asarray(a), row_labels=row_labels, col_labels=col_labels) for a in arrays]
+    fonts, _, font_notes = fonts_for(lang)
+    return heatmap_picture(p, fonts, maps, title=title, notes=notes, precision=precision,
+                           scale_label=scale_label), font_notes
+
+
 def count_maps(trace: ScatterTrace, lang: str) -> list:
     """The contribution counts over the output as 2-d maps: 1-d one row, 3-d one map per depth slice."""
     from ..render.show_common import OP_MARK
