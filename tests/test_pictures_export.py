@@ -285,3 +285,21 @@ def test_write_heatmap_is_generic(tmp_path):
     assert all(x > y for x, y in zip(lums, lums[1:]))
     with pytest.raises(Exception, match="already exists"):
         write_heatmap(tmp_path / "phase.png", phases)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--random", "20x20", "--random-kernel", "2x2", "--export", "{d}/big.gif"],
+     "the canvas has 1600 cells (40×40); a step picture draws at most 1024"),
+    (["--random", "9x9", "--random-kernel", "2x2", "-s", "1", "--max-steps", "70", "--export", "{d}/long.png"],
+     "--max-steps 70 draws 70 steps; a step picture draws at most 64"),
+    (["--random", "70x70", "--random-kernel", "1x1", "-s", "1", "--heatmap", "{d}/big.png"],
+     "the output has 4900 cells; a heatmap draws at most 4096"),
+    (["--random", "16x16", "--random-kernel", "2x2", "--export", "{d}/sheet.png"],
+     r"the sheet of 17 panels would be \d+×\d+ px \([\d.]+ megapixels\); pictures are drawn up to 40 "
+     r"megapixels: use --max-steps \d+ or fewer"),
+])
+def test_pictures_too_big_are_refused_before_the_report(args, message, tmp_path):
+    result = invoke("show", "--no-torch", "--seed", "0", *[a.format(d=tmp_path) for a in args])
+    assert result.exit_code == 1
+    assert result.stdout == "" and (message in result.stderr or re.search(message, result.stderr)), result.stderr
+    assert list(tmp_path.iterdir()) == []

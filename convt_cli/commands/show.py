@@ -220,6 +220,7 @@ def run_show(opts: dict[str, Any]) -> int:
         elif view == "matrix":
             extra = matrix_view(job.x, job.k, channels=True, bias=job.bias, **pd)
         records.append((job, trace, extra))
+    plan = _plan_pictures(opts, records, lang)
     check = None if opts["no_torch"] else torch_check(case)
 
     record = opts["export"] is not None and not picture
@@ -276,7 +277,7 @@ def run_show(opts: dict[str, Any]) -> int:
         path = export_console(getattr(console, "recording", None) or console, opts["export"], opts["force"],
                               title="convt show")
         make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))))
-    _write_pictures(opts, case, records, lang)
+    _write_pictures(opts, case, records, lang, plan)
     return code
 
 
@@ -307,10 +308,27 @@ def _check_pictures(opts: dict[str, Any]) -> bool:
     return picture
 
 
-def _write_pictures(opts: dict[str, Any], case: Case, records: list, lang: str) -> None:
+def _plan_pictures(opts: dict[str, Any], records: list, lang: str) -> object:
+    """Pictures too big are refused here, before the report is printed; returns the laid-out step picture."""
+    if not _is_picture(opts) and opts["heatmap"] is None:
+        return None
+    from ..pictures.export import check_picture_size, plan_steps_picture
+
+    trace = records[0][1]
+    check_picture_size(trace, steps=_is_picture(opts), heatmap=opts["heatmap"] is not None)
+    if _is_picture(opts):
+        return plan_steps_picture(opts["export"], trace, lang=lang, precision=opts["precision"])
+    return None
+
+
+def _is_picture(opts: dict[str, Any]) -> bool:
+    return opts["export"] is not None and opts["export"].lower().endswith((".gif", ".png"))
+
+
+def _write_pictures(opts: dict[str, Any], case: Case, records: list, lang: str, plan: object) -> None:
     """The picture exports, from the same step records the terminal render drew."""
-    if not (is_picture := opts["export"] is not None and opts["export"].lower().endswith((".gif", ".png"))) \
-            and opts["heatmap"] is None:
+    is_picture = _is_picture(opts)
+    if not is_picture and opts["heatmap"] is None:
         return
     from pathlib import Path
 
@@ -318,15 +336,14 @@ def _write_pictures(opts: dict[str, Any], case: Case, records: list, lang: str) 
 
     from ..i18n import t
     from ..output import make_console
-    from ..pictures.export import report_written, show_heatmap, steps_picture
+    from ..pictures.export import report_written, show_heatmap, write_steps_picture
 
     _, trace, _ = records[0]
     if len(records) > 1:
         make_console(no_color=opts["no_color"]).print(
             Text(t("pic.channel_note", lang, co=records[0][0].out_channel, cout=case.c_out)))
     if is_picture:
-        report_written(*steps_picture(Path(opts["export"]), trace, lang=lang, precision=opts["precision"]),
-                       lang=lang, no_color=opts["no_color"])
+        report_written(*write_steps_picture(plan), lang=lang, no_color=opts["no_color"])
     if opts["heatmap"] is not None:
         report_written(*show_heatmap(Path(opts["heatmap"]), trace, lang=lang), lang=lang, no_color=opts["no_color"])
 

@@ -113,9 +113,11 @@ def _shared_palette(images: Sequence[Image.Image]) -> Image.Image:
 
 def gif_bytes(figure: Figure, fonts: FontChain) -> bytes:
     """The animated GIF: one frame per step, then the final frame held longer; loops forever."""
-    images = [draw_frame(f, fonts) for f in figure.frames]
-    palette = _shared_palette(images)
-    frames = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    n = len(figure.frames)
+    picks = sorted({0, n // 2, n - 1})
+    palette = _shared_palette([draw_frame(figure.frames[i], fonts) for i in picks])
+    # One RGB frame at a time, kept only as its palette image (a quarter of the memory).
+    frames = [draw_frame(f, fonts).quantize(palette=palette, dither=Image.Dither.NONE) for f in figure.frames]
     buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], loop=0,
                    duration=[f.duration_ms for f in figure.frames], disposal=1, optimize=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,32 @@ define({
     "pic.counts_scale": ("contributions", "贡献数"),
     "pic.counts_params": ("kernel_size={k}, stride={s}, dilation={d}", "kernel_size={k}, stride={s}, dilation={d}"),
 })
+
+
+MAX_CANVAS_CELLS = 1024  # per drawn canvas (32×32): a frame stays a few thousand pixels wide
+MAX_FRAMES = 64  # drawn steps in one GIF / sheet
+MAX_HEATMAP_CELLS = 4096  # 64×64
+MAX_PIXELS = 40_000_000  # one frame or sheet
+
+
+def check_picture_size(trace: ScatterTrace, *, steps: bool, heatmap: bool) -> None:
+    """Refuse, before anything is drawn, pictures too big to be legible (or to fit in memory)."""
+    cells = trace.canvas.size
+    if steps and cells > MAX_CANVAS_CELLS:
+        shape = "×".join(map(str, trace.canvas.shape))
+        raise ConvtError(f"the canvas has {cells} cells ({shape}); a step picture draws at most {MAX_CANVAS_CELLS} "
+                         "(e.g. 32×32): use a smaller input, kernel or stride, or export .svg/.html/.txt",
+                         zh=f"画布有 {cells} 个单元（{shape}）；步骤图最多画 {MAX_CANVAS_CELLS} 个（如 32×32）："
+                            "请用更小的输入、卷积核或 stride，或导出 .svg/.html/.txt")
+    if steps and len(trace.steps) > MAX_FRAMES:
+        raise ConvtError(f"--max-steps {len(trace.steps)} draws {len(trace.steps)} steps; a step picture draws at "
+                         f"most {MAX_FRAMES}: use --max-steps {MAX_FRAMES} or fewer",
+                         zh=f"--max-steps {len(trace.steps)} 要画 {len(trace.steps)} 步；步骤图最多画 {MAX_FRAMES} 步："
+                            f"请用 --max-steps {MAX_FRAMES} 或更少")
+    out = trace.output.size
+    if heatmap and out > MAX_HEATMAP_CELLS:
+        raise ConvtError(f"the output has {out} cells; a heatmap draws at most {MAX_HEATMAP_CELLS} (e.g. 64×64)",
+                         zh=f"输出有 {out} 个单元；热图最多画 {MAX_HEATMAP_CELLS} 个（如 64×64）")
 
 
 def is_picture(path: str | Path | None) -> bool:
@@ -114,19 +141,62 @@ def fonts_for(lang: str) -> tuple[object, str, list[str]]:
     return chain, lang, notes
 
 
-def steps_picture(path: Path, trace: ScatterTrace, *, lang: str, precision: int) -> tuple[Path, list[str]]:
-    """``.gif``: one frame per recorded step plus the final frame; ``.png``: every frame tiled on one sheet."""
-    from . import draw
+@dataclass
+class StepsPlan:
+    """A step picture laid out and checked, not yet drawn."""
+
+    path: Path
+    fonts: object
+    notes: list[str]
+    figure: object  # layout.Figure
+    sheet: object | None  # layout.Sheet for .png
+
+
+def _megapixels(w: int, h: int) -> str:
+    return f"{w}×{h} px ({w * h / 1e6:.1f} megapixels)"
+
+
+def plan_steps_picture(path: str | Path, trace: ScatterTrace, *, lang: str, precision: int) -> StepsPlan:
+    """Lay the picture out (``.gif``: one frame per recorded step plus the final frame; ``.png``: every
+    frame tiled on one sheet) and refuse it, naming the sizes, when it would pass :data:`MAX_PIXELS`."""
     from .layout import sheet_layout, step_figure
 
+    path = Path(path)
     fonts, lang, notes = fonts_for(lang)
     if path.suffix.lower() == ".gif":
-        data = draw.gif_bytes(step_figure(trace, lang=lang, precision=precision, measure=fonts.length), fonts)
+        figure = step_figure(trace, lang=lang, precision=precision, measure=fonts.length)  # type: ignore[attr-defined]
+        if figure.width * figure.height > MAX_PIXELS:
+            size = _megapixels(figure.width, figure.height)
+            raise ConvtError(f"a frame would be {size}; pictures are drawn up to {MAX_PIXELS // 10**6} megapixels: "
+                             "use a smaller input, kernel or stride",
+                             zh=f"一帧将有 {size}；图片最多 {MAX_PIXELS // 10**6} 百万像素："
+                                "请用更小的输入、卷积核或 stride")
+        return StepsPlan(path, fonts, notes, figure, None)
+    figure = step_figure(trace, lang=lang, precision=precision, font_px=13, legend=False, max_width=1000,
+                         measure=fonts.length)  # type: ignore[attr-defined]
+    sheet = sheet_layout(figure)
+    if sheet.width * sheet.height > MAX_PIXELS:
+        fit = max(1, MAX_PIXELS // ((figure.width + 12) * (figure.height + 12)) - 2)
+        size = _megapixels(sheet.width, sheet.height)
+        raise ConvtError(f"the sheet of {len(figure.frames)} panels would be {size}; pictures are drawn up to "
+                         f"{MAX_PIXELS // 10**6} megapixels: use --max-steps {fit} or fewer, or a smaller input",
+                         zh=f"{len(figure.frames)} 个面板的总图将有 {size}；图片最多 {MAX_PIXELS // 10**6} 百万像素："
+                            f"请用 --max-steps {fit} 或更少，或更小的输入")
+    return StepsPlan(path, fonts, notes, figure, sheet)
+
+
+def write_steps_picture(plan: StepsPlan) -> tuple[Path, list[str]]:
+    from . import draw
+
+    if plan.sheet is None:
+        data = draw.gif_bytes(plan.figure, plan.fonts)  # type: ignore[arg-type]
     else:
-        figure = step_figure(trace, lang=lang, precision=precision, font_px=13, legend=False,
-                             max_width=1000, measure=fonts.length)
-        data = draw.png_bytes(draw.sheet_image(sheet_layout(figure), fonts))
-    return write_bytes_atomic(path, data), notes
+        data = draw.png_bytes(draw.sheet_image(plan.sheet, plan.fonts))  # type: ignore[arg-type]
+    return write_bytes_atomic(plan.path, data), plan.notes
+
+
+def steps_picture(path: Path, trace: ScatterTrace, *, lang: str, precision: int) -> tuple[Path, list[str]]:
+    return write_steps_picture(plan_steps_picture(path, trace, lang=lang, precision=precision))
 
 
 def heatmap_picture(path: Path, fonts: object, maps: Sequence, *, title: str, notes: Sequence[str] = (),
