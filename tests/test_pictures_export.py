@@ -61,10 +61,13 @@ def test_show_heatmap_cell_colours_order_like_the_counts(tmp_path):
     assert result.exit_code == 0, result.output
     assert f"Wrote {path}" in result.output
     trace = trace_scatter([[1, 2, 3], [4, 5, 6], [7, 8, 9]], np.ones((3, 3), int), stride=2)
-    from convt_cli.pictures.export import count_maps
+    from convt_cli.pictures.export import _verdict_lines, count_maps
 
+    verdict = _verdict_lines(trace, "en")
+    assert verdict[0].startswith("Verdict: uneven (checkerboard)")
     layout = measured_layout(count_maps(trace, "en"), title="Contributions per output cell (how many input "
-                             "elements feed it)\nkernel_size=3, stride=2, dilation=1", scale_label="contributions")
+                             "elements feed it)\nkernel_size=3, stride=2, dilation=1", scale_label="contributions",
+                             notes=verdict)
     png = np.asarray(Image.open(path).convert("RGB"))
     assert png.shape[:2] == (layout.height, layout.width)
     cells = layout.map_cells(0)

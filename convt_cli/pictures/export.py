@@ -252,8 +252,23 @@ def show_heatmap(path: Path, trace: ScatterTrace, *, lang: str) -> tuple[Path, l
     ksize = tuple(int(k) for k in trace.kernel.shape[1:])
     title = t("show.overlap_title", lang) + "\n" + t(
         "pic.counts_params", lang, k=per_dim_text(ksize), s=per_dim_text(p.stride), d=per_dim_text(p.dilation))
-    return heatmap_picture(path, fonts, count_maps(trace, lang), title=title,
+    return heatmap_picture(path, fonts, count_maps(trace, lang), title=title, notes=_verdict_lines(trace, lang),
                            scale_label=t("pic.counts_scale", lang)), notes
+
+
+def _verdict_lines(trace: ScatterTrace, lang: str) -> list[str]:
+    """The even/uneven verdict under the map, in the very words ``show --overlap`` prints."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from ..render.scatter import render_overlap
+    from ..render.show_common import Style
+
+    console = Console(file=io.StringIO(), width=200)
+    last = render_overlap(console, Style(lang=lang, width=200), trace)[-1]
+    return [last.plain] if isinstance(last, Text) else []
 
 
 def compare_heatmap(path: Path, report: object, *, lang: str) -> tuple[Path, list[str]]:

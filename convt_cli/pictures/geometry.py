@@ -118,3 +118,18 @@ def text_width(text: str, px: int) -> int:
 
 def widest(texts: Sequence[str], px: int) -> int:
     return max((text_width(s, px) for s in texts), default=0)
+
+
+def wrap(text: str, width: int, m: Metrics, px: int | None = None) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` pixels (a longer word stays whole)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and m.width(candidate, px) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    lines.append(current)
+    return lines

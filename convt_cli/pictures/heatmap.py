@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..render.grid import format_number
-from .geometry import AXIS, NOTE, SUBTITLE, TITLE, Box, Label, Measure, Metrics
+from .geometry import AXIS, NOTE, SUBTITLE, TITLE, Box, Label, Measure, Metrics, wrap
 
 # A light-to-dark sequential scale (ColorBrewer YlGnBu): darker means more, and luminance falls
 # monotonically along it, so the colours order like the values even in grey.
@@ -165,7 +165,8 @@ def heatmap_layout(maps: Sequence[HeatMap], *, title: str = "", notes: Sequence[
     width = x + bar_w + m.pad + max(tick_w, m.width(scale_label, lab_px) - bar_w - m.pad) + m.margin
     width = max(width, title_w + 2 * m.margin)
     y = max(bottom, bar_top + bar_h) + m.gap
-    for note in notes:
+    room = max(width - 2 * m.margin, 40 * m.px)
+    for note in [line for text in notes for line in wrap(text, room, m, font_px)]:
         labels.append(Label(Box(m.margin, y, m.margin + m.width(note, font_px), y + m.line_h), note, NOTE, "left"))
         width = max(width, 2 * m.margin + m.width(note, font_px))
         y += m.line_h
