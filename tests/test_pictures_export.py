@@ -87,40 +87,32 @@ def test_show_heatmap_cell_colours_order_like_the_counts(tmp_path):
 
 
 def test_compare_heatmap_has_one_map_per_overlap_case_on_one_scale(tmp_path):
-    path = tmp_path / "maps.png"
-    result = invoke("compare", "--heatmap", str(path))
-    assert result.exit_code == 0, result.output
-    png = np.asarray(Image.open(path).convert("RGB"))
-    from convt_cli.upsampling import compare
+    from convt_cli.upsampling import OVERLAP_CASES, overlap_map
 
-    report = compare(None, None, scale=2, padding=0, output_padding=0, channels=(1280, 640), size=(64, 64))
-    colours: dict[float, set] = {}
-    from convt_cli.pictures.export import fonts_for
-
-    fonts, _, _ = fonts_for("en")
-    maps = [HeatMap(np.asarray(m.counts), title="x") for m in report.overlap_maps]
-    layout = heatmap_layout(maps, measure=fonts.length)
-    assert len({c.map for c in layout.cells if c.map >= 0}) == len(report.overlap_maps) == 3
-    # The colour of every cell depends on its count only, and more is darker, across all maps.
-    full = measured_layout([HeatMap(np.asarray(m.counts)) for m in report.overlap_maps])
-    assert (full.lo, full.hi) == (1.0, 4.0)
-    for c in full.cells:
-        if c.map >= 0:
-            colours.setdefault(c.value, set()).add(c.fill)
-    assert all(len(v) == 1 for v in colours.values())
-    lums = [luminance(next(iter(colours[v]))) for v in sorted(colours)]
-    assert all(x > y for x, y in zip(lums, lums[1:]))
-    assert png.shape[0] > 100 and png.shape[1] > 300
-
-
-def test_compare_heatmap_with_json_keeps_stdout_json(tmp_path):
     import json
 
     path = tmp_path / "maps.png"
-    result = runner.invoke(app, ["compare", "--json", "--heatmap", str(path)], env=ENV)
-    assert result.exit_code == 0
-    json.loads(result.stdout)
-    assert path.exists()
+    result = invoke("compare", "--json", "--heatmap", str(path))
+    assert result.exit_code == 0, result.output
+    json.loads(result.stdout)  # stdout stays JSON; "Wrote" goes to stderr
+    assert f"Wrote {path}" in result.stderr
+    png = np.asarray(Image.open(path).convert("RGB"))
+    maps = [HeatMap(np.asarray(overlap_map(k, s).counts)) for k, s in OVERLAP_CASES]
+    layout = measured_layout(maps)
+    assert len({c.map for c in layout.cells if c.map >= 0}) == len(OVERLAP_CASES) == 3
+    assert (layout.lo, layout.hi) == (1.0, 4.0)
+    # The colour of every cell depends on its count only, and more is darker, across all maps.
+    colours: dict[float, set] = {}
+    for c in layout.cells:
+        if c.map >= 0:
+            colours.setdefault(c.value, set()).add(c.fill)
+    assert sorted(colours) == [1.0, 2.0, 4.0] and all(len(v) == 1 for v in colours.values())
+    lums = [luminance(next(iter(colours[v]))) for v in sorted(colours)]
+    assert all(x > y for x, y in zip(lums, lums[1:]))
+    # The written picture holds those colours.
+    written = {tuple(int(v) for v in px) for px in png.reshape(-1, 3)[:: 7]}
+    for fills in colours.values():
+        assert next(iter(fills)) in written
 
 
 def test_heatmap_layout_rejects_what_is_not_a_2d_map():
