@@ -87,9 +87,9 @@ def test_show_heatmap_cell_colours_order_like_the_counts(tmp_path):
 
 
 def test_compare_heatmap_has_one_map_per_overlap_case_on_one_scale(tmp_path):
-    from convt_cli.upsampling import OVERLAP_CASES, overlap_map
-
     import json
+
+    from convt_cli.upsampling import OVERLAP_CASES, overlap_map
 
     path = tmp_path / "maps.png"
     result = invoke("compare", "--json", "--heatmap", str(path))
