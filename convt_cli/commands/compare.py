@@ -31,7 +31,8 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOption = False,
         no_color: NoColorOption = False,
         heatmap: Annotated[Optional[str], typer.Option(
-            "--heatmap", help="Also write the overlap maps to FILE.png, coloured, numbers in the cells.")] = None,
+            "--heatmap", metavar="FILE.png",
+            help="Also write the overlap maps to FILE.png, coloured, numbers in the cells.")] = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --heatmap file.")] = False,
     ) -> None:
         """Upsample one input with nearest, bilinear (align_corners False and True) and ConvTranspose2d, side by

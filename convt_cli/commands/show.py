@@ -382,12 +382,14 @@ def register(app: typer.Typer) -> None:
             "--export", help="Also write the render to FILE.svg, .html or .txt; .gif: the steps animated; "
             ".png: every step on one sheet (pictures need Pillow).")] = None,
         heatmap: Annotated[Optional[str], typer.Option(
-            "--heatmap", help="Write the contribution-count map to FILE.png, coloured, numbers in the cells.")]
+            "--heatmap", metavar="FILE.png",
+            help="Write the contribution-count map to FILE.png, coloured, numbers in the cells.")]
         = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --export/--heatmap file.")]
         = False,
         play: Annotated[bool, typer.Option("--play", help="Animate the steps in place in the terminal.")] = False,
-        delay: Annotated[float, typer.Option("--delay", min=0, max=60, help="Seconds between --play frames.")]
+        delay: Annotated[float, typer.Option("--delay", min=0, max=60, metavar="SECONDS",
+                                             help="Seconds between --play frames.")]
         = 1.0,
         no_torch: Annotated[bool, typer.Option("--no-torch", help="Skip the PyTorch check (never imports torch).")]
         = False,
