@@ -245,3 +245,15 @@ def test_box_helpers():
     assert (b.width, b.height) == (4, 5)
     assert b.shifted(1, 1) == Box(2, 3, 6, 8)
     assert Box(0, 0, 10, 10).contains(b) and not b.contains(Box(0, 0, 10, 10))
+
+
+def test_no_steps_drawn_leaves_the_final_frame(tmp_path):
+    gif, png = tmp_path / "z.gif", tmp_path / "z.png"
+    assert show("--max-steps", "0", "--export", str(gif)).exit_code == 0
+    assert show("--max-steps", "0", "--export", str(png)).exit_code == 0
+    trace = trace_scatter([[1, 2], [3, 4]], [[1, 0], [0, 1]], stride=2, max_steps=0)
+    _, fig = fonts_and_figure(trace)
+    frames, _ = decode_gif(gif)
+    assert len(frames) == 1 and frames[0].shape[:2] == (fig.height, fig.width)
+    assert [f.step for f in fig.frames] == [None]
+    assert "4 more steps not shown" in " ".join(lab.text for lab in fig.frames[0].labels)
