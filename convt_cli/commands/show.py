@@ -195,6 +195,7 @@ def run_show(opts: dict[str, Any]) -> int:
     from ..cli import set_lang
     from ..i18n import t
     from ..output import check_export_path, export_console, make_console
+    from ..pictures.commands import check_show_targets, plan_show_pictures, write_show_pictures
     from ..render import scatter as rs
     from ..render import show_gather, show_matrix
     from ..render.show_common import Style, check_line, header, legend
@@ -202,7 +203,7 @@ def run_show(opts: dict[str, Any]) -> int:
     from ..views import gather_view, matrix_view
 
     lang = set_lang(opts["lang"])
-    picture = _check_pictures(opts)
+    picture = check_show_targets(opts["export"], opts["heatmap"], opts["force"], opts["view"])
     if opts["export"] is not None and not picture:
         check_export_path(opts["export"], opts["force"])
     case = build_case(**{k: opts[k] for k in ("input_", "kernel", "random", "random_kernel", "seed", "stride",
@@ -220,7 +221,7 @@ def run_show(opts: dict[str, Any]) -> int:
         elif view == "matrix":
             extra = matrix_view(job.x, job.k, channels=True, bias=job.bias, **pd)
         records.append((job, trace, extra))
-    plan = _plan_pictures(opts, records, lang)
+    plan = plan_show_pictures(opts["export"], opts["heatmap"], records[0][1], lang=lang, precision=opts["precision"])
     check = None if opts["no_torch"] else torch_check(case)
 
     record = opts["export"] is not None and not picture
@@ -277,75 +278,9 @@ def run_show(opts: dict[str, Any]) -> int:
         path = export_console(getattr(console, "recording", None) or console, opts["export"], opts["force"],
                               title="convt show")
         make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))))
-    _write_pictures(opts, case, records, lang, plan)
+    write_show_pictures(plan, opts["heatmap"], records[0][1], lang=lang, no_color=opts["no_color"],
+                        channel=(records[0][0].out_channel, case.c_out) if len(records) > 1 else None)
     return code
-
-
-def _check_pictures(opts: dict[str, Any]) -> bool:
-    """Picture targets (--export .gif/.png, --heatmap .png) checked before any work; True when --export is one."""
-    from pathlib import Path
-
-    from ..errors import ConvtError
-    from ..output import EXPORT_SUFFIXES
-    from ..pictures.export import check_picture_path, is_picture
-
-    picture = is_picture(opts["export"])
-    suffix = Path(opts["export"]).suffix.lower() if opts["export"] is not None else ""
-    if opts["export"] is not None and not picture and suffix not in EXPORT_SUFFIXES:
-        raise ConvtError(f"export file {opts['export']!r} has an unsupported extension {suffix or '(none)'}; "
-                         "use .svg, .html, .txt, .gif or .png",
-                         zh=f"导出文件 {opts['export']!r} 的扩展名 {suffix or '（无）'} 不受支持；"
-                            "请用 .svg、.html、.txt、.gif 或 .png")
-    if picture:
-        if opts["view"] != "scatter":
-            raise ConvtError(f"--export {opts['export']} draws the scatter steps; it needs --view scatter, "
-                             f"not {opts['view']} (or export .svg, .html or .txt)",
-                             zh=f"--export {opts['export']} 画的是散射步骤，需要 --view scatter 而不是 {opts['view']}"
-                                "（或导出 .svg、.html、.txt）")
-        check_picture_path(opts["export"], opts["force"])
-    if opts["heatmap"] is not None:
-        check_picture_path(opts["heatmap"], opts["force"], (".png",), "--heatmap")
-    return picture
-
-
-def _plan_pictures(opts: dict[str, Any], records: list, lang: str) -> object:
-    """Pictures too big are refused here, before the report is printed; returns the laid-out step picture."""
-    if not _is_picture(opts) and opts["heatmap"] is None:
-        return None
-    from ..pictures.export import check_picture_size, plan_steps_picture
-
-    trace = records[0][1]
-    check_picture_size(trace, steps=_is_picture(opts), heatmap=opts["heatmap"] is not None)
-    if _is_picture(opts):
-        return plan_steps_picture(opts["export"], trace, lang=lang, precision=opts["precision"])
-    return None
-
-
-def _is_picture(opts: dict[str, Any]) -> bool:
-    return opts["export"] is not None and opts["export"].lower().endswith((".gif", ".png"))
-
-
-def _write_pictures(opts: dict[str, Any], case: Case, records: list, lang: str, plan: object) -> None:
-    """The picture exports, from the same step records the terminal render drew."""
-    is_picture = _is_picture(opts)
-    if not is_picture and opts["heatmap"] is None:
-        return
-    from pathlib import Path
-
-    from rich.text import Text
-
-    from ..i18n import t
-    from ..output import make_console
-    from ..pictures.export import report_written, show_heatmap, write_steps_picture
-
-    _, trace, _ = records[0]
-    if len(records) > 1:
-        make_console(no_color=opts["no_color"]).print(
-            Text(t("pic.channel_note", lang, co=records[0][0].out_channel, cout=case.c_out)))
-    if is_picture:
-        report_written(*write_steps_picture(plan), lang=lang, no_color=opts["no_color"])
-    if opts["heatmap"] is not None:
-        report_written(*show_heatmap(Path(opts["heatmap"]), trace, lang=lang), lang=lang, no_color=opts["no_color"])
 
 
 def register(app: typer.Typer) -> None:
