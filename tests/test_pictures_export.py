@@ -142,6 +142,7 @@ def test_show_heatmap_1d_and_3d(args, n_maps, tmp_path):
     (["--export", "{d}/old.gif"], "export file '{d}/old.gif' already exists; use --force to overwrite it"),
     (["--export", "{d}/dir.gif"], "export path '{d}/dir.gif' is a directory"),
     (["--export", "{d}/s.jpg"], "has an unsupported extension .jpg; use .svg, .html, .txt, .gif or .png"),
+    (["--export", "{d}/a.png", "--heatmap", "{d}/a.png"], "--export and --heatmap both name '{d}/a.png'"),
 ])
 def test_picture_export_errors_before_any_work(args, message, tmp_path):
     (tmp_path / "old.gif").write_bytes(b"keep")

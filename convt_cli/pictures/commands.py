@@ -41,6 +41,9 @@ def check_show_targets(export: str | None, heatmap: str | None, force: bool, vie
         check_picture_path(export, force)  # type: ignore[arg-type]
     if heatmap is not None:
         check_picture_path(heatmap, force, (".png",), "--heatmap")
+        if export is not None and Path(export).resolve() == Path(heatmap).resolve():
+            raise ConvtError(f"--export and --heatmap both name {heatmap!r}; give them different files",
+                             zh=f"--export 与 --heatmap 都指向 {heatmap!r}；请用不同的文件")
     return picture
 
 
