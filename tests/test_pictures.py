@@ -189,6 +189,11 @@ def test_gif_in_chinese_and_with_channels(tmp_path):
     assert result.exit_code == 0, result.output
     frames, _ = decode_gif(path)
     assert len(frames) == 4 + 1
+    trace = trace_scatter(np.arange(8).reshape(2, 2, 2), np.ones((2, 2, 2), int), channels=True, stride=2)
+    fig = step_figure(trace, lang="zh")
+    assert [lab.text for lab in fig.frames[0].labels][:2] == ["步骤1: 处理输入元素(0, 4)（位置0,0）", "输入 2×2×2"]
+    assert {c.index[0] for c in fig.frames[0].panel_cells("input")} == {0, 1}  # one grid per channel
+    assert fig.frames[0].cell("placed", (0, 0)).text == "0×1+4×1"
 
 
 def test_gif_multi_channel_output_draws_one_channel_and_says_so(tmp_path):
