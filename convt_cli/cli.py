@@ -8,40 +8,58 @@ exit 2; Ctrl-C → exit 130; anything unexpected → a one-line internal-error m
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
 from typing import Annotated, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
-from ._compat import ClickException, echo, get_current_context
+from ._compat import ClickException, echo
+from .context import DEBUG_KEY, LANG_KEY, current_lang, debug_on, set_debug, set_lang  # noqa: F401 (re-exported)
 from .errors import ConvtError
-from .i18n import resolve_lang, t
+from .i18n import t
 
-LANG_KEY = "convt.lang"
-DEBUG_KEY = "convt.debug"
-
-
-def current_lang(ctx: typer.Context | None = None) -> str:
-    ctx = ctx or get_current_context(silent=True)
-    if ctx is not None and LANG_KEY in ctx.meta:
-        return ctx.meta[LANG_KEY]
-    return resolve_lang(None)
-
-
-def set_lang(lang_option: str | None) -> str:
-    """Resolve the language for this run and remember it for error messages."""
-    lang = resolve_lang(lang_option)
-    ctx = get_current_context(silent=True)
-    if ctx is not None:
-        ctx.meta[LANG_KEY] = lang
-    return lang
+# Errors writing our own output (a full disk, a closed pipe, a broken terminal): one plain line, exit 1.
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def print_error(message: str, lang: str = "en") -> None:
     echo(f"{t('error', lang)}: {message}", err=True)
 
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a help text, whole (Click would cut it at the terminal width)."""
+    flat = " ".join(text.split("\n\n")[0].split())
+    for end in (". ", "; "):
+        if end in flat:
+            return flat.split(end, 1)[0] + "."
+    return flat if flat.endswith(".") else flat + "."
+
+
+class ConvtCommand(TyperCommand):
+    """Help that reads whole: the short help is the first sentence (wrapped, never cut with ``...``),
+    and the usage line names a required argument plainly (``SIZE``, not ``{SIZE}``)."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:  # noqa: ARG002 - whole, whatever the limit
+        if self.short_help:
+            return self.short_help
+        return first_sentence(self.help or "")
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
+        pieces = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
+def is_output_error(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS
+
+
+def output_error_text(exc: OSError, lang: str = "en") -> str:
+    reason = exc.strerror or str(exc)
+    return t("output_failed", lang, reason=reason)
 
 class ConvtGroup(TyperGroup):
     """Maps every exception raised by a command to a plain message and an exit code."""
@@ -55,18 +73,25 @@ class ConvtGroup(TyperGroup):
             lang = current_lang(ctx)
             print_error(" ".join(exc.text(lang).split("\n")), lang)
             raise typer.Exit(1) from None
+        except OSError as exc:
+            if is_output_error(exc):
+                raise  # reported once, in run(), after the last flush
+            if debug_on(ctx):
+                raise
+            _internal_error(ctx, exc)
         except KeyboardInterrupt:
             echo(t("interrupted", current_lang(ctx)), err=True)
             raise typer.Exit(130) from None
         except Exception as exc:
-            if ctx.meta.get(DEBUG_KEY) or os.environ.get("CONVT_DEBUG"):
+            if debug_on(ctx):
                 raise
-            message = " ".join(str(exc).split()) or "(no message)"
-            echo(
-                t("internal_error", current_lang(ctx), kind=type(exc).__name__, message=message[:300]),
-                err=True,
-            )
-            raise typer.Exit(3) from None
+            _internal_error(ctx, exc)
+
+
+def _internal_error(ctx: typer.Context, exc: Exception) -> None:
+    message = " ".join(str(exc).split()) or "(no message)"
+    echo(t("internal_error", current_lang(ctx), kind=type(exc).__name__, message=message[:300]), err=True)
+    raise typer.Exit(3) from None
 
 
 app = typer.Typer(
@@ -100,7 +125,7 @@ def main(
 
     Example: convt show   (the explainer's 2×2 example, step by step)
     """
-    ctx.meta[DEBUG_KEY] = debug
+    set_debug(debug)
 
 
 def _register_commands() -> None:
@@ -108,10 +133,39 @@ def _register_commands() -> None:
 
     for module in (show, verify, neck, shape, compare):
         module.register(app)
+    for info in app.registered_commands:  # whole short help and plain usage for every command
+        if info.cls in (None, TyperCommand):
+            info.cls = ConvtCommand
 
 
 _register_commands()
 
 
 def run() -> None:  # console-script entry point
-    app(prog_name="convt")
+    """Run the app; make the output survive an ASCII-only terminal and report a failed write plainly."""
+    from .render.console import make_streams_safe
+
+    make_streams_safe()
+    try:
+        try:
+            app(prog_name="convt")
+        finally:
+            sys.stdout.flush()
+    except OSError as exc:
+        if not is_output_error(exc):
+            raise
+        _silence_stdout()
+        if exc.errno != errno.EPIPE:  # a closed pipe (| head) is not an error worth a line
+            print_error(output_error_text(exc, current_lang()), current_lang())
+            sys.exit(1)
+        sys.exit(0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

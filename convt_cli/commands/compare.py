@@ -11,7 +11,7 @@ from .common import JsonOption, LangOption, NoColorOption
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("compare")
+    @app.command("compare", short_help="Nearest, bilinear and ConvTranspose2d upsampling of one input, side by side.")
     def compare(
         input: Annotated[Optional[str], typer.Option(
             "--input", "-i", help="2-d input: inline \"1,2;3,4\", JSON, a .npy/.json/.csv/.txt file or - "
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
         Example: convt compare · convt compare -i "1,2;3,4" -k "1,1;1,1" · convt compare --channels 640,320
         """
-        from ..cli import set_lang
+        from ..context import set_lang
         from ..output import make_console
         from ..parsing import parse_size_list, read_matrix
         from ..upsampling import DEFAULT_INPUT, DEFAULT_KERNEL, check_displayable, compare_dict

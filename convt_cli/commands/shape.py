@@ -29,7 +29,8 @@ def _single(text: str | None, name: str) -> int | None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("shape")
+    @app.command("shape", short_help="Output sizes with the formula written out, or the parameters that reach a "
+                 "target size.")
     def shape(
         size: Annotated[str, typer.Argument(
             metavar="SIZE",
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
         Examples: convt shape 64 -k 2 -s 2 · convt shape 1x1280x64x64 -k 2 -s 2 --out-channels 640 ·
         convt shape 64 --target 128
         """
-        from ..cli import set_lang
+        from ..context import set_lang
         from ..output import make_console
         from ..parsing import parse_per_dim, parse_size_list
 

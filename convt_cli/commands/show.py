@@ -192,7 +192,7 @@ def run_show(opts: dict[str, Any]) -> int:
     """Parse → records → render. Returns the exit code."""
     from rich.text import Text
 
-    from ..cli import set_lang
+    from ..context import set_lang
     from ..i18n import t
     from ..output import check_export_path, export_console, make_console
     from ..render import scatter as rs
@@ -272,7 +272,7 @@ def run_show(opts: dict[str, Any]) -> int:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("show")
+    @app.command("show", short_help="Draw every placement step of a transposed convolution.")
     def show(
         input_: Annotated[Optional[str], typer.Option(
             "--input", "-i", help="Input: \"1,2;3,4\", JSON lists, a .npy/.json/.csv/.txt file, or - for stdin "
