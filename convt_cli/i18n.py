@@ -53,5 +53,6 @@ define(
         "interrupted": ("Interrupted.", "已中断。"),
         "output_failed": ("could not write the output: {reason}", "无法写出输出：{reason}"),
         "exported": ("Wrote {path}", "已写入 {path}"),
+        "layout.stacked": ("(stacked form: the table is wider than the terminal)", "（堆叠形式：表格比终端更宽）"),
     }
 )

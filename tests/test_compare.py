@@ -1,5 +1,5 @@
 """`convt compare`: the numbers against torch and against hand computation; costs against torch modules;
-overlap maps against the recorded scatter; CLI text, JSON, errors, golden renders at width 100.
+overlap maps against the recorded scatter; CLI text, JSON, errors, golden renders at width 80.
 
 Golden files live in tests/golden/compare/; after inspecting a change, regenerate them with
 ``CONVT_REGEN_GOLDEN=1 pytest tests/test_compare.py``.
@@ -25,7 +25,7 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 runner = CliRunner()
-ENV = {"COLUMNS": "100", "CONVT_LANG": "en", "LANG": "C"}
+ENV = {"COLUMNS": "80", "CONVT_LANG": "en", "LANG": "C"}
 GOLDEN = Path(__file__).parent / "golden" / "compare"
 GRID = np.arange(1, 17).reshape(4, 4)
 
@@ -179,7 +179,7 @@ def test_invalid_inputs():
 def test_cli_default_text():
     r = run()
     assert r.exit_code == 0, r.output
-    out = r.stdout
+    out = " ".join(r.stdout.split())  # prose wraps at the width
     for label in ("nearest → 8×8", "bilinear, align_corners=False → 8×8", "bilinear, align_corners=True → 8×8",
                   "ConvTranspose2d, k=2×2, s=2 → 8×8", "3,277,440", "26.84 G", "1×640×128×128", "★ SAM 3 choice",
                   "resize-then-convolve", "checked against torch.nn.functional.conv_transpose2d: agrees"):

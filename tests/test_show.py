@@ -169,14 +169,28 @@ def test_random_over_budget_is_refused_before_allocating():
 
 def test_overlap_map_and_verdicts():
     r = show("-k", "1,1,1;1,1,1;1,1,1", "-i", "1,1,1;1,1,1;1,1,1", "--overlap", "--max-steps", "0", "--no-torch")
-    assert "Verdict: uneven (checkerboard) — interior cells receive 1 to 4 contributions" in r.stdout
+    flat = " ".join(r.stdout.split())
+    assert "Verdict: uneven overlap, checkerboard: interior output cells receive 1 to 4 contributions" in flat
     r = show("--overlap", "--max-steps", "0", "--no-torch")
-    assert "Verdict: even — every interior cell receives 1 contribution(s)" in r.stdout
+    flat = " ".join(r.stdout.split())
+    assert "Verdict: no overlap, no gaps: every interior output cell receives exactly 1 contribution" in flat
     lines = r.stdout.splitlines()
     start = lines.index("Contributions per output cell (how many input elements feed it)")
     assert lines[start + 2] == "│ 1 │ 1 │ 1 │ 1 │"
     r = show("-k", "1,1", "-i", "1,2,3", "-s", "3", "--overlap", "--no-torch")
-    assert "Verdict: gaps" in r.stdout
+    assert "Verdict: gaps: some interior output cells receive no contribution" in " ".join(r.stdout.split())
+
+
+def test_k2_s2_verdict_reads_the_same_in_show_shape_and_compare():
+    words = "no overlap, no gaps"
+    outputs = {
+        "show": show("--overlap", "--max-steps", "0", "--no-torch").stdout,
+        "shape": runner.invoke(app, ["shape", "64", "-k", "2", "-s", "2"], env=ENV).stdout,
+        "compare": runner.invoke(app, ["compare"], env=ENV).stdout,
+    }
+    for name, text in outputs.items():
+        assert words in " ".join(text.split()), name
+        assert "contribution(s)" not in text and "even —" not in text, name
 
 
 def test_dilation_spreads_the_kernel():

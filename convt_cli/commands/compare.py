@@ -69,4 +69,5 @@ def register(app: typer.Typer) -> None:
             return
         from ..render.compare import render_compare
 
-        make_console(no_color=no_color).print(render_compare(report, lang_code, precision))
+        console = make_console(no_color=no_color)
+        console.print(render_compare(report, lang_code, precision, console.width))

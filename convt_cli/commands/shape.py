@@ -90,7 +90,8 @@ def register(app: typer.Typer) -> None:
             if json_out:
                 _print_json(search_dict(search))
                 return
-            make_console(no_color=no_color).print(render_target_search(search, lang_code, limit))
+            console = make_console(no_color=no_color)
+            console.print(render_target_search(search, lang_code, limit, console.width))
             return
 
         if kernel_size is None:
@@ -110,7 +111,8 @@ def register(app: typer.Typer) -> None:
         if json_out:
             _print_json(report_dict(report))
             return
-        make_console(no_color=no_color).print(render_size_report(report, lang_code))
+        console = make_console(no_color=no_color)
+        console.print(render_size_report(report, lang_code, console.width))
 
 
 def _print_json(data: dict) -> None:

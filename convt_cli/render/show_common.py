@@ -14,12 +14,14 @@ from rich import box
 from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from ..i18n import define, t
 from ..shapes import ConvTransposeParams
 from .grid import format_number
+from .layout import formula_lines, prose_lines, signature_lines
 
 STYLE_WRITE = "bold black on yellow"
 STYLE_ACCUM = "bold white on magenta"
@@ -111,14 +113,7 @@ define(
         "show.truncated_depth": ("(showing {z} of {depth} depth slices)", "（显示 {depth} 个深度切片中的 {z} 个）"),
         "show.overlap_title": ("Contributions per output cell (how many input elements feed it)",
                                "每个输出单元收到的贡献数（有多少个输入元素写入它）"),
-        "show.verdict_even": ("Verdict: even — every interior cell receives {n} contribution(s): {why}",
-                              "结论：均匀 —— 每个内部单元收到 {n} 个贡献：{why}"),
-        "show.verdict_uneven": (
-            "Verdict: uneven (checkerboard) — interior cells receive {lo} to {hi} contributions: {why}",
-            "结论：不均匀（棋盘效应）—— 内部单元收到 {lo} 到 {hi} 个贡献：{why}",
-        ),
-        "show.verdict_gaps": ("Verdict: gaps — some interior cells receive no contribution: {why}",
-                              "结论：有空隙 —— 部分内部单元收不到任何贡献：{why}"),
+        "show.verdict": ("Verdict: {verdict}; {why} ({axes})", "结论：{verdict}；{why}（{axes}）"),
         "show.why_axis": ("{dim}: k={k}, stride={s}, dilation={d} → {counts} per phase",
                           "{dim}: k={k}, stride={s}, dilation={d} → 各相位 {counts}"),
         "show.why_divisible": ("k is a multiple of stride", "k 是 stride 的整数倍"),
@@ -137,6 +132,11 @@ class Style:
     lang: str = "en"
     precision: int = 3
     width: int = 100
+
+
+def prose(st: Style, text: str, style: str | None = None) -> Text:
+    """A sentence wrapped to the width by :func:`prose_lines` (sizes like ``3×3 → 5×5`` kept whole)."""
+    return Text("\n".join(prose_lines(text, st.width)), style=style or "")
 
 
 def num(value: float | int, st: Style) -> str:
@@ -180,41 +180,43 @@ def header(params: ConvTransposeParams, x_shape: Sequence[int], k_shape: Sequenc
              f"dilation={per_dim_text(params.dilation)}"]
     if params.groups != 1:
         parts.append(f"groups={params.groups}")
-    module = f"ConvTranspose{nd}d(" + ", ".join(parts) + ")"
-    if bias is not None:
-        module += f" + bias {num(bias, st)}"
+    tail = "" if bias is None else f" + bias {num(bias, st)}"
+    # Wrapped between whole parameters (never inside one), lines evened out: no lone "dilation=1)".
+    module = "\n".join(signature_lines(f"ConvTranspose{nd}d", parts, st.width, tail))
     shapes_key = "show.input_line_channels" if len(k_shape) > nd else "show.input_line"
     lines: list[RenderableType] = [Text(module, style=STYLE_TITLE),
                                    Text(t(shapes_key, st.lang, x=shape_text(x_shape), k=shape_text(k_shape)))]
     if seed is not None:
         lines.append(Text(t("show.seed", st.lang, seed=seed)))
-    lines.append(Text(t("show.output_size", st.lang)))
+    lines.append(Text("\n".join(formula_lines(t("show.output_size", st.lang), st.width))))
     for name, i, k, s, p, op, d, o in zip(DIM_NAMES[nd], x_shape[-nd:], k_shape[-nd:], params.stride,
                                           params.padding, params.output_padding, params.dilation, out_shape):
-        lines.append(Text(f"  {name}: ({i} − 1)×{s} − 2×{p} + {d}×({k} − 1) + {op} + 1 = {o}"))
+        filled = f"{name}: ({i} − 1)×{s} − 2×{p} + {d}×({k} − 1) + {op} + 1 = {o}"
+        lines.append(Text("\n".join(formula_lines(filled, st.width, lead="  "))))
     return Group(*lines)
 
 
 def legend(st: Style, *, overlap: bool, crop: bool, output_padding: bool, dilation: bool = False) -> RenderableType:
-    lines = [Text(t("show.legend", st.lang), style=STYLE_TITLE)]
-    sample_write = Text("  ")
-    sample_write.append("a×b", style=STYLE_WRITE)
+    items: list[Text] = []
+    sample_write = Text("a×b", style=STYLE_WRITE)
     sample_write.append(" " + t("show.legend_write", st.lang).split(" ", 1)[1])
-    lines.append(sample_write)
+    items.append(sample_write)
     if overlap:
-        sample = Text("  ")
-        sample.append("s+a×b", style=STYLE_ACCUM)
+        sample = Text("s+a×b", style=STYLE_ACCUM)
         sample.append(" " + t("show.legend_accum", st.lang).split(" ", 1)[1])
-        lines.append(sample)
-    lines.append(Text("  " + t("show.legend_plain", st.lang)))
+        items.append(sample)
+    items.append(Text(t("show.legend_plain", st.lang)))
     if dilation:
-        lines.append(Text("  " + t("show.legend_gap", st.lang)))
+        items.append(Text(t("show.legend_gap", st.lang)))
     if crop:
-        lines.append(Text("  " + t("show.legend_crop", st.lang), style=STYLE_CROP))
+        items.append(Text(t("show.legend_crop", st.lang), style=STYLE_CROP))
     if output_padding:
-        lines.append(Text("  " + t("show.legend_op", st.lang), style=STYLE_OP))
+        items.append(Text(t("show.legend_op", st.lang), style=STYLE_OP))
     if crop or output_padding:
-        lines.append(Text("  " + t("show.legend_labels", st.lang)))
+        items.append(Text(t("show.legend_labels", st.lang)))
+    # Each entry two spaces in, and so are its wrapped lines.
+    lines: list[RenderableType] = [Text(t("show.legend", st.lang), style=STYLE_TITLE)]
+    lines.extend(Padding(item, (0, 0, 0, 2), expand=False) for item in items)
     return Group(*lines)
 
 
@@ -344,6 +346,7 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
         cuts.append((cut, shape))
     else:
         slices: list[RenderableType] = []
+        slice_widths: list[int] = []
         depth = min(shape[0], COMPACT_MAX_SLICES) if compact else shape[0]
         for z in range(depth):
             lab = (labels[1], labels[2]) if labels else None
@@ -352,9 +355,28 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
             if labels and labels[0] is not None and labels[0][z] != str(z):
                 zlabel += f" [{labels[0][z]}]"
             slices.append(Group(Text(zlabel), table))
+            if compact and isinstance(table, Text):
+                slice_widths.append(max(cell_len(x) for x in (table.plain.split("\n") + [zlabel])))
             cuts.append((cut, shape[1:]))
         if compact:
-            parts.extend(slices)
+            # Compact slices side by side while they fit the width, in as many rows as needed.
+            rows_of: list[list[RenderableType]] = [[]]
+            used = 0
+            for piece, w in zip(slices, slice_widths or [st.width] * len(slices)):
+                if rows_of[-1] and used + 2 + w > st.width:
+                    rows_of.append([])
+                    used = 0
+                rows_of[-1].append(piece)
+                used += (2 if used else 0) + w
+            for pieces in rows_of:
+                if len(pieces) == 1:
+                    parts.append(pieces[0])
+                    continue
+                line = Table.grid(padding=(0, 2))
+                for _ in pieces:
+                    line.add_column(no_wrap=True)
+                line.add_row(*pieces)
+                parts.append(line)
             if depth < shape[0]:
                 parts.append(Text(t("show.truncated_depth", st.lang, z=depth, depth=shape[0]), style="dim"))
         else:
