@@ -26,6 +26,22 @@ from .i18n import t
 OUTPUT_ERRNOS = {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
+# Metavars in --help: what each option takes, by option name first, else by type.
+OPTION_METAVARS = {
+    "--input": "MATRIX", "--kernel": "MATRIX", "--random": "SIZE", "--random-kernel": "SIZE", "--size": "SIZE",
+    "--target": "SIZE", "--stride": "INTS", "--padding": "INTS", "--output-padding": "INTS", "--dilation": "INTS",
+    "--kernel-size": "INTS", "--bias": "NUMBER", "--export": "FILE", "--channels": "C_IN,C_OUT",
+}
+TYPE_METAVARS = {"int": "INT", "float": "NUMBER", "str": "TEXT"}
+
+
+def _bare_type(param) -> str:  # noqa: ANN001 - a Typer option
+    try:
+        return str(param.bare_type())
+    except Exception:  # noqa: BLE001 - any Typer version without it: plain TEXT
+        return "str"
+
+
 def print_error(message: str, lang: str = "en") -> None:
     echo(f"{t('error', lang)}: {message}", err=True)
 
@@ -47,6 +63,17 @@ class ConvtCommand(TyperCommand):
         if self.short_help:
             return self.short_help
         return first_sentence(self.help or "")
+
+    def get_params(self, ctx: typer.Context) -> list:  # type: ignore[override]
+        params = super().get_params(ctx)
+        for param in params:  # "--stride INTS", "--seed INT", never "<str>" (an explicit metavar wins)
+            if param.param_type_name != "option" or param.metavar is not None or getattr(param, "is_flag", False):
+                continue
+            names = set(param.opts)
+            named = next((m for opt, m in OPTION_METAVARS.items() if opt in names), None)
+            kind = _bare_type(param)
+            param.metavar = (named if kind == "str" else None) or TYPE_METAVARS.get(kind, "TEXT")
+        return params
 
     def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         pieces = super().collect_usage_pieces(ctx)

@@ -17,7 +17,8 @@ def _check_lang(value: Optional[str]) -> Optional[str]:
 
 LangOption = Annotated[
     Optional[str],
-    typer.Option("--lang", callback=_check_lang, help="Language of labels: en or zh (default: CONVT_LANG, LANG)."),
+    typer.Option("--lang", callback=_check_lang, metavar="[en|zh]",
+                 help="Language of labels: en or zh (default: CONVT_LANG, LANG)."),
 ]
 NoColorOption = Annotated[bool, typer.Option("--no-color", help="No colour codes.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON report instead.")]

@@ -293,7 +293,7 @@ def register(app: typer.Typer) -> None:
         channel: Annotated[Optional[int], typer.Option(
             "--channel", help="Draw only this output channel (default: every one).")] = None,
         bias: Annotated[Optional[str], typer.Option("--bias", help="A bias added to every output cell.")] = None,
-        view: Annotated[str, typer.Option("--view", callback=_check_view,
+        view: Annotated[str, typer.Option("--view", callback=_check_view, metavar="[scatter|gather|matrix]",
                                           help="scatter (the explainer's steps), gather or matrix.")] = "scatter",
         overlap: Annotated[bool, typer.Option("--overlap", help="Also show the contribution-count map.")] = False,
         max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Steps drawn before skipping.")] = 16,
