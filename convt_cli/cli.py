@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 from typing import Annotated, Optional
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from . import __version__
-from ._compat import ClickException, echo
+from . import __version__, help_zh
+from ._compat import ClickException, echo, get_current_context
 from .context import DEBUG_KEY, LANG_KEY, current_lang, debug_on, set_debug, set_lang  # noqa: F401 (re-exported)
 from .errors import ConvtError
-from .i18n import t
+from .i18n import resolve_lang, t
 
 # Errors writing our own output (a full disk, a closed pipe, a broken terminal): one plain line, exit 1.
 OUTPUT_ERRNOS = {errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -60,9 +61,18 @@ class ConvtCommand(TyperCommand):
     and the usage line names a required argument plainly (``SIZE``, not ``{SIZE}``)."""
 
     def get_short_help_str(self, limit: int = 45) -> str:  # noqa: ARG002 - whole, whatever the limit
+        if help_lang() == "zh" and self.name in help_zh.SHORT:
+            return help_zh.SHORT[self.name]
         if self.short_help:
             return self.short_help
         return first_sentence(self.help or "")
+
+    def get_help(self, ctx: typer.Context) -> str:  # type: ignore[override]
+        """``--help``; in Chinese under ``--lang zh --help`` or a Chinese ``LANG`` (texts in help_zh)."""
+        texts = help_zh.COMMANDS.get(self.name or "") if help_lang(ctx) == "zh" else None
+        if not texts:
+            return super().get_help(ctx)
+        return _help_in(self, ctx, texts.get("", self.help), {**help_zh.APP_OPTIONS, **texts})
 
     def get_params(self, ctx: typer.Context) -> list:  # type: ignore[override]
         params = super().get_params(ctx)
@@ -80,6 +90,72 @@ class ConvtCommand(TyperCommand):
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
 
+def help_lang(ctx=None) -> str:  # noqa: ANN001 - a Click context
+    """The language of ``--help``: an eager ``--lang`` given before ``--help``, else the environment."""
+    ctx = ctx or get_current_context(silent=True)
+    if ctx is not None and LANG_KEY in ctx.meta:
+        return ctx.meta[LANG_KEY]
+    return resolve_lang(None)
+
+
+def _help_in(command, ctx: typer.Context, text: str, option_texts: dict[str, str]) -> str:  # noqa: ANN001
+    """The command's help with its description and option texts swapped for the given ones."""
+    params = command.get_params(ctx)
+    saved = command.help, [(p, getattr(p, "help", None)) for p in params]
+    try:
+        command.help = text
+        for param, _ in saved[1]:
+            if param.name in option_texts:
+                param.help = option_texts[param.name]
+        rendered = super(type(command), command).get_help(ctx)
+    finally:
+        command.help = saved[0]
+        for param, old in saved[1]:
+            param.help = old
+    return fit_help(rendered, ctx.make_formatter().width)
+
+
+DL_ENTRY = re.compile(r"^(  \S(?:\S| (?! ))*\s{2,})(\S.*)$")  # "  -s, --stride INTS   help text"
+
+
+def fit_help(text: str, width: int) -> str:
+    """Click wraps help by characters, and a Chinese character takes two cells: re-flow each
+    paragraph and each option's text (keeping its column) to ``width`` cells."""
+    from rich.cells import cell_len
+
+    from .render.layout import prose_lines
+
+    def joined(parts: list[str]) -> str:
+        text = parts[0]
+        for part in parts[1:]:
+            wide = cell_len(text[-1]) == 2 and cell_len(part[0]) == 2
+            text += part if wide else " " + part
+        return text
+
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        entry = DL_ENTRY.match(line)
+        if not line.startswith(" ") or not line.strip():
+            out.append(line)
+            i += 1
+            continue
+        head = entry.group(1) if entry else line[:len(line) - len(line.lstrip())]
+        parts = [entry.group(2) if entry else line.strip()]
+        i += 1
+        while i < len(lines) and lines[i].strip() and not DL_ENTRY.match(lines[i]) \
+                and len(lines[i]) - len(lines[i].lstrip()) == len(head):
+            parts.append(lines[i].strip())
+            i += 1
+        indent = " " * len(head)
+        wrapped = prose_lines(joined(parts), max(width - len(head), 20))
+        out.append(head + wrapped[0])
+        out.extend(indent + piece for piece in wrapped[1:])
+    return "\n".join(out)
+
+
 def is_output_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS
 
@@ -90,6 +166,11 @@ def output_error_text(exc: OSError, lang: str = "en") -> str:
 
 class ConvtGroup(TyperGroup):
     """Maps every exception raised by a command to a plain message and an exit code."""
+
+    def get_help(self, ctx: typer.Context) -> str:  # type: ignore[override]
+        if help_lang(ctx) != "zh":
+            return super().get_help(ctx)
+        return _help_in(self, ctx, help_zh.APP, help_zh.APP_OPTIONS)
 
     def invoke(self, ctx: typer.Context):  # type: ignore[override]
         try:

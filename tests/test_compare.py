@@ -152,7 +152,7 @@ def test_overlap_maps_match_the_recorded_scatter():
     for (k, s), m in maps.items():
         trace = trace_scatter(np.ones((3, 3)), np.ones((k, k)), stride=s)
         assert m.counts.tolist() == trace.write_counts.tolist()
-    # interior pattern of k=3, s=2 by hand: per axis 1/2 → 1, 2, 4 in 2-D (FACTS.md §1)
+    # interior pattern of k=3, s=2 by hand: per axis 1/2 → 1, 2, 4 in 2-D (docs/semantics.md §1)
     assert maps[(3, 2)].counts[1:-1, 1:-1].tolist() == [[1, 2, 1, 2, 1], [2, 4, 2, 4, 2], [1, 2, 1, 2, 1],
                                                          [2, 4, 2, 4, 2], [1, 2, 1, 2, 1]]
     assert maps[(3, 2)].verdict.kind == "uneven"

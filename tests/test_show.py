@@ -407,9 +407,9 @@ def test_readme_examples_work_as_written(tmp_path):
     finally:
         os.chdir(cwd)
     assert (tmp_path / "show.svg").read_text(encoding="utf-8").startswith("<svg")
-    # The excerpt in the README is the default render's step 3, verbatim (trailing spaces aside).
+    # The excerpt in the README is the default render's step 3 at 80 columns, verbatim.
     excerpt = re.search(r"```text\n(.*?)```", doc, re.S).group(1)
-    default = "\n".join(line.rstrip() for line in show("--no-torch").stdout.splitlines())
+    default = show("--no-torch", env={**ENV, "COLUMNS": "80"}).stdout
     assert excerpt.rstrip("\n") in default
 
 

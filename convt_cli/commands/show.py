@@ -169,7 +169,7 @@ class TorchCheck:
 
 
 def torch_check(case: Case) -> TorchCheck:
-    """The whole output from PyTorch versus convt's engine (FACTS.md §3 tolerances for the dtype)."""
+    """The whole output from PyTorch versus convt's engine (docs/semantics.md §3 tolerances for the dtype)."""
     import numpy as np
 
     from ..engine import conv_transpose
@@ -179,7 +179,7 @@ def torch_check(case: Case) -> TorchCheck:
     args = (case.x_full, case.w_full, case.bias_vec, p.stride, p.padding, p.output_padding, p.dilation, p.groups)
     ours = conv_transpose(*args).astype(np.float64)
     ref = torch_conv_transpose(*args).astype(np.float64)
-    # torch computes in the inputs' float dtype (float64 for integers): FACTS.md §3 tolerances for it.
+    # torch computes in the inputs' float dtype (float64 for integers): docs/semantics.md §3 tolerances for it.
     low = np.result_type(case.x_full, case.w_full)
     rtol, atol = (1.3e-6, 1e-5) if low.kind == "f" and low.itemsize < 8 else (1e-7, 1e-7)
     diff = np.abs(ours - ref)
