@@ -12,6 +12,8 @@ import re
 import shlex
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from readme_text import readme_section
 from rich.cells import cell_len
 from typer.testing import CliRunner
@@ -142,3 +144,50 @@ def test_checks_catch_what_they_should():
 
 def test_readme_examples_are_covered():
     assert len(README_RUNS) >= 10
+
+
+# ------------------------------------------------------------------ the layout helpers themselves
+
+FORMULA = "Output size = (in − 1)×stride − 2×padding + dilation×(k − 1) + output_padding + 1"
+
+
+@given(st.integers(min_value=30, max_value=130))
+def test_formula_wraps_between_whole_terms(width):
+    from convt_cli.render.layout import formula_lines, formula_tokens
+
+    lines = formula_lines(FORMULA, width)
+    assert all(cell_len(line) <= width for line in lines)
+    assert " ".join(" ".join(lines).split()) == FORMULA  # nothing lost, nothing cut
+    tokens = formula_tokens(FORMULA)
+    for line in lines:  # every line is a run of whole terms
+        assert " ".join(line.split()) in {" ".join(tokens[i:j]) for i in range(len(tokens))
+                                          for j in range(i + 1, len(tokens) + 1)}
+    assert len(lines) == 1 or lines[-1].strip() != "+ 1"
+
+
+@given(st.integers(min_value=24, max_value=130))
+def test_signature_wraps_between_whole_parameters(width):
+    from convt_cli.render.layout import signature_lines
+
+    parts = ["1→1", "kernel_size=(3, 3)", "stride=2", "padding=1", "output_padding=1", "dilation=1", "groups=2"]
+    lines = signature_lines("ConvTranspose2d", parts, width)
+    assert all(cell_len(line) <= width for line in lines)
+    text = " ".join(" ".join(lines).split())
+    assert text == "ConvTranspose2d(" + ", ".join(parts) + ")"
+    for line in lines[1:]:
+        assert re.match(r"\s+[a-z_]+=", line), line  # a continuation starts with a parameter
+
+
+@given(st.integers(min_value=20, max_value=100))
+def test_prose_keeps_sizes_and_chinese_within_the_width(width):
+    from convt_cli.render.layout import prose_lines
+
+    text = "2. Pad each end with dilation×(k − 1) − padding zeros (a negative pad crops): 3×3 → 5×5"
+    lines = prose_lines(text, width)
+    assert all(cell_len(line) <= width for line in lines)
+    assert any("3×3 → 5×5" in line for line in lines)
+    zh = "Distill 的规则：k 不能被 stride 整除时，各输出格收到的贡献数不均，出现棋盘效应；边界格更少。"
+    zh_lines = prose_lines(zh, width)
+    assert all(cell_len(line) <= width for line in zh_lines)
+    assert "".join(zh_lines).replace(" ", "") == zh.replace(" ", "")
+    assert not any(line.startswith(("，", "。", "；")) for line in zh_lines)

@@ -105,6 +105,10 @@ _NO_LINE_START = set("，。；：、）」』！？…%")  # Chinese punctuatio
 _NO_LINE_END = set("（「『")
 
 
+_JOINERS = ("→", "=", "+", "−", "≥", "≤")  # never at a line's start or end: glued to both neighbours
+_JOINED_AFTER = ("→", "=", "×", " +", " −", " ≥", " ≤")
+
+
 def _pieces(paragraph: str) -> list[tuple[str, bool]]:
     """``(piece, space_before)``: words, and inside Chinese text single characters (a line may break
     between two Chinese characters, never inside a Latin word or a number)."""
@@ -122,12 +126,13 @@ def _pieces(paragraph: str) -> list[tuple[str, bool]]:
             else:
                 out.append((piece, first))
             first = False
-    # ``a → b``, ``a = b``, ``2× upsampling`` and a short parenthesised term like ``(k − 1)`` stay on one line.
+    # ``a → b``, ``a = b``, ``a + b``, ``2× upsampling`` and a short parenthesised term like ``(k − 1)``
+    # stay on one line.
     glued: list[tuple[str, bool]] = []
     for piece, space in out:
         prev = glued[-1][0] if glued else ""
         open_term = prev.count("(") > prev.count(")") and len(prev) - prev.rfind("(") < 16
-        if glued and space and (piece in ("→", "=") or prev.endswith(("→", "=", "×")) or open_term):
+        if glued and space and (piece in _JOINERS or prev.endswith(_JOINED_AFTER) or open_term):
             glued[-1] = (prev + " " + piece, glued[-1][1])
         else:
             glued.append((piece, space))
@@ -148,6 +153,9 @@ def prose_lines(text: str, width: int, indent: str = "") -> list[str]:
         if cell_len(indent + paragraph) <= width or not pieces:
             out.append(indent + paragraph)
             continue
+        # A glued group wider than the line comes apart again at its spaces.
+        pieces = [(word, space if n == 0 else True) for piece, space in pieces
+                  for n, word in enumerate(piece.split(" ") if cell_len(indent + piece) > width else [piece])]
         lines: list[list[tuple[str, bool]]] = [[]]
         for piece in pieces:
             if lines[-1] and cell_len(indent + _join(lines[-1] + [piece])) > width:
