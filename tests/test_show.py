@@ -272,6 +272,18 @@ def test_export(tmp_path, suffix, marker):
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temporary file left
 
 
+def test_text_export_fits_80_columns_without_trailing_spaces(tmp_path):
+    from rich.cells import cell_len
+
+    path = tmp_path / "show.txt"
+    r = show("--no-torch", "--export", str(path), env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == ["ConvTranspose2d(1→1, kernel_size=2, stride=2, padding=0,",
+                         "                output_padding=0, dilation=1)"]
+    assert all(cell_len(line) <= 80 and line == line.rstrip() for line in lines)
+
+
 def test_export_refuses_overwrite_without_force(tmp_path):
     path = tmp_path / "r.txt"
     path.write_text("keep")
