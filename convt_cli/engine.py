@@ -2,7 +2,7 @@
 
 Every input element multiplies the whole kernel and is added into a canvas at
 ``i*stride + j*dilation``; then ``padding`` is cropped from both ends and ``output_padding`` gives
-back positions at the far end (FACTS.md §1). Vectorised per stride phase (see ``_scatter``): one
+back positions at the far end (docs/semantics.md §1). Vectorised per stride phase (see ``_scatter``): one
 GEMM per group produces every kernel tap for every input position, the taps of each output phase
 are summed densely, and each phase is written once into the output, bias included. Tiny problems
 use a cached 0/1 scatter matrix instead. Float32 stays float32; inputs are never written to.
@@ -55,7 +55,7 @@ def prepare(
     dilation: object = 1,
     groups: object = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, ConvTransposeParams, TensorShapes]:
-    """Read and validate every argument (FACTS.md §2); nothing is computed yet."""
+    """Read and validate every argument (docs/semantics.md §2); nothing is computed yet."""
     xa = as_array(x, "input")
     wa = as_array(weight, "weight")
     ba = None if bias is None else as_array(bias, "bias")

@@ -51,6 +51,8 @@ define(
             "内部错误: {kind}: {message}。这是 convt 的缺陷，请报告（加 --debug 可查看调用栈）。",
         ),
         "interrupted": ("Interrupted.", "已中断。"),
+        "output_failed": ("could not write the output: {reason}", "无法写出输出：{reason}"),
         "exported": ("Wrote {path}", "已写入 {path}"),
+        "layout.stacked": ("(stacked form: the table is wider than the terminal)", "（堆叠形式：表格比终端更宽）"),
     }
 )

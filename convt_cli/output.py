@@ -9,14 +9,16 @@ from pathlib import Path
 from rich.console import Console
 
 from .errors import ConvtError
+from .render.console import TrimConsole
 
 EXPORT_SUFFIXES = (".svg", ".html", ".txt")
 
 
 def make_console(*, no_color: bool = False, width: int | None = None, record: bool = False,
                  stderr: bool = False) -> Console:
-    """A console for a render. Pipes get no colour codes (Rich detects them); ``no_color`` forces it."""
-    return Console(
+    """A console for a render. Pipes get no colour codes (Rich detects them); ``no_color`` forces it.
+    Lines never end in spaces (see :class:`TrimConsole`)."""
+    return TrimConsole(
         no_color=no_color or None,
         color_system=None if no_color else "auto",
         width=width,

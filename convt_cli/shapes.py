@@ -1,6 +1,6 @@
 """Output-size arithmetic and validation of transposed-convolution parameters (pure).
 
-Every rule PyTorch enforces for ``conv_transpose{1,2,3}d`` (FACTS.md §2) is checked here, before
+Every rule PyTorch enforces for ``conv_transpose{1,2,3}d`` (docs/semantics.md §2) is checked here, before
 any computation, and broken rules raise :class:`ConvtError` naming the parameter, its value, the
 dimension and the rule.
 """
@@ -75,7 +75,7 @@ class ConvTransposeParams:
         return params
 
     def validate(self) -> None:
-        """The rules that need no tensor shapes (FACTS.md §2), in PyTorch's order."""
+        """The rules that need no tensor shapes (docs/semantics.md §2), in PyTorch's order."""
         for dim, s in enumerate(self.stride):
             if s <= 0:
                 raise ConvtError(f"stride={s} in dim {dim} must be positive (non-positive stride is not supported)",
@@ -190,7 +190,7 @@ def inverse_conv(
 
 @dataclass(frozen=True)
 class TensorShapes:
-    """The shapes of one call, checked against each other (FACTS.md §2)."""
+    """The shapes of one call, checked against each other (docs/semantics.md §2)."""
 
     batched: bool
     batch: int

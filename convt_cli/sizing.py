@@ -3,12 +3,12 @@
 :func:`size_report` answers *what size comes out*: per spatial axis the output size with the
 formula written out and the numbers substituted, the full canvas before cropping, the legal
 output_padding values and the sizes they reach, the overlap verdict and the Conv the transposed
-conv undoes (FACTS.md §1, relationship 14); with channels, the full tensor, weight and bias shapes
+conv undoes (docs/semantics.md §1, relationship 14); with channels, the full tensor, weight and bias shapes
 and the parameter count. :func:`search_target` answers *how do I get the size I need*: every
 ``(k, s, p, output_padding, d)`` within bounds that reaches a target size, ranked.
 
 All arithmetic comes from :mod:`convt_cli.shapes`; every rule is checked there, with the shared
-messages (FACTS.md §2).
+messages (docs/semantics.md §2).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The records behind ``convt compare``: one input upsampled four ways, the cost of each method, and
-the overlap maps that decide the checkerboard (explainer §5, FACTS.md §1 and §6).
+the overlap maps that decide the checkerboard (docs/semantics.md §1 and §6).
 
 Nearest and bilinear numbers come from ``torch.nn.functional.interpolate`` (torch is imported
 lazily, inside :func:`interpolate`); the ConvTranspose numbers come from the NumPy engine and are
@@ -19,12 +19,12 @@ from .shapes import ConvTransposeParams, OverlapVerdict, output_shape, overlap_v
 
 DEFAULT_INPUT = np.arange(1, 17, dtype=np.int64).reshape(4, 4)  # the explainer's 4×4 grid 1..16
 DEFAULT_KERNEL = np.array([[1, 0], [0, 1]], dtype=np.int64)  # the explainer's 2×2 kernel
-DEFAULT_CHANNELS = (1280, 640)  # the first SAM 3 layer of the explainer: ConvTranspose2d(1280, 640, 2, 2)
+DEFAULT_CHANNELS = (1280, 640)  # SAM 1 ViT-H's first neck upsampling: ConvTranspose2d(1280, 640, 2, 2)
 DEFAULT_SIZE = (64, 64)
 OVERLAP_CASES = ((3, 2), (4, 2), (2, 2))  # (k, s): Distill's checkerboard, its fix, the SAM 3 choice
 OVERLAP_INPUT = 3  # the overlap maps scatter a 3×3 input of ones
 RESIZE_CONV_KERNEL = 3  # resize-then-convolve: nearest, then Conv2d(c_in, c_out, 3, padding=1)
-FLOAT64_RTOL = 1e-7  # torch.testing.assert_close defaults for float64 (FACTS.md §3)
+FLOAT64_RTOL = 1e-7  # torch.testing.assert_close defaults for float64 (docs/semantics.md §3)
 FLOAT64_ATOL = 1e-7
 BILINEAR_FLOPS_PER_VALUE = 7  # 4 multiplies + 3 adds per output value (weights precomputed)
 

@@ -1,7 +1,7 @@
 """The gather and matrix views of a transposed convolution, as plain records (pure: no printing).
 
 Both reach the same output as the scatter (``engine.conv_transpose``), from another side
-(FACTS.md §1):
+(docs/semantics.md §1):
 
 - gather: insert ``stride-1`` zeros between input elements, pad both ends with
   ``dilation*(k-1) - padding`` zeros (plus ``output_padding`` at the far end; a negative pad crops),

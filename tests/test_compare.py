@@ -1,5 +1,5 @@
 """`convt compare`: the numbers against torch and against hand computation; costs against torch modules;
-overlap maps against the recorded scatter; CLI text, JSON, errors, golden renders at width 100.
+overlap maps against the recorded scatter; CLI text, JSON, errors, golden renders at width 80.
 
 Golden files live in tests/golden/compare/; after inspecting a change, regenerate them with
 ``CONVT_REGEN_GOLDEN=1 pytest tests/test_compare.py``.
@@ -25,7 +25,7 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 runner = CliRunner()
-ENV = {"COLUMNS": "100", "CONVT_LANG": "en", "LANG": "C"}
+ENV = {"COLUMNS": "80", "CONVT_LANG": "en", "LANG": "C"}
 GOLDEN = Path(__file__).parent / "golden" / "compare"
 GRID = np.arange(1, 17).reshape(4, 4)
 
@@ -152,7 +152,7 @@ def test_overlap_maps_match_the_recorded_scatter():
     for (k, s), m in maps.items():
         trace = trace_scatter(np.ones((3, 3)), np.ones((k, k)), stride=s)
         assert m.counts.tolist() == trace.write_counts.tolist()
-    # interior pattern of k=3, s=2 by hand: per axis 1/2 → 1, 2, 4 in 2-D (FACTS.md §1)
+    # interior pattern of k=3, s=2 by hand: per axis 1/2 → 1, 2, 4 in 2-D (docs/semantics.md §1)
     assert maps[(3, 2)].counts[1:-1, 1:-1].tolist() == [[1, 2, 1, 2, 1], [2, 4, 2, 4, 2], [1, 2, 1, 2, 1],
                                                          [2, 4, 2, 4, 2], [1, 2, 1, 2, 1]]
     assert maps[(3, 2)].verdict.kind == "uneven"
@@ -179,7 +179,7 @@ def test_invalid_inputs():
 def test_cli_default_text():
     r = run()
     assert r.exit_code == 0, r.output
-    out = r.stdout
+    out = " ".join(r.stdout.split())  # prose wraps at the width
     for label in ("nearest → 8×8", "bilinear, align_corners=False → 8×8", "bilinear, align_corners=True → 8×8",
                   "ConvTranspose2d, k=2×2, s=2 → 8×8", "3,277,440", "26.84 G", "1×640×128×128", "★ SAM 3 choice",
                   "resize-then-convolve", "checked against torch.nn.functional.conv_transpose2d: agrees"):

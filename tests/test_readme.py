@@ -33,7 +33,11 @@ def test_every_command_is_in_the_readme():
 
 
 def test_readme_setup_commands():
-    block = re.search(r"## Quick start\n\n```bash\n(.*?)```", README, re.S).group(1).splitlines()
+    section = README.split("## Quick start", 1)[1]
+    note = section.index("install its CPU build first")
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert note < block.start(), "the torch note comes before the command it concerns"
+    block = block.group(1).splitlines()
     assert block[0] == 'pip install -e ".[dev]" && convt show'
     assert block[1] == "pytest"
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()

@@ -1,4 +1,4 @@
-"""`convt shape` through the CLI: text, JSON, errors, no torch, golden renders at width 100.
+"""`convt shape` through the CLI: text, JSON, errors, no torch, golden renders at width 80.
 
 Golden files live in tests/golden/shape/; after inspecting a change, regenerate them with
 ``CONVT_REGEN_GOLDEN=1 pytest tests/test_shape_cmd.py``.
@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from convt_cli.cli import app
 
 runner = CliRunner()
-ENV = {"COLUMNS": "100", "CONVT_LANG": "en", "LANG": "C"}
+ENV = {"COLUMNS": "80", "CONVT_LANG": "en", "LANG": "C"}
 GOLDEN = Path(__file__).parent / "golden" / "shape"
 
 
@@ -117,11 +117,20 @@ def test_target_text_marks_sam3_on_the_first_row():
     r = run("64", "--target", "128")
     assert r.exit_code == 0, r.output
     rows = [line for line in r.stdout.splitlines() if line.startswith("│")]
-    assert "★ SAM 3 choice" in rows[1]  # rows[0] is the header
+    assert "★ SAM 3" in rows[1]  # rows[0] is the header (at 80 columns the note wraps between words)
     assert [c.strip() for c in rows[1].split("│")[1:7]] == ["1", "2", "2", "0", "0", "1"]
     assert "showing 12 of" in r.stdout
     r = run("64", "--target", "128", "--limit", "0")
     assert "showing" not in r.stdout
+
+
+def test_target_with_a_fixed_kernel_does_not_claim_to_search_kernels():
+    r = run("64", "--target", "128", "-k", "3")
+    assert r.exit_code == 0, r.output
+    head = r.stdout.splitlines()[:2]
+    assert head[0].startswith("64 → 128: 5 combinations with s ≤ 4, d = 1"), head
+    assert "k ≤" not in head[0]
+    assert head[1] == "fixed: k=3"
 
 
 def test_target_narrowed_and_none_found():

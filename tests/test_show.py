@@ -169,14 +169,28 @@ def test_random_over_budget_is_refused_before_allocating():
 
 def test_overlap_map_and_verdicts():
     r = show("-k", "1,1,1;1,1,1;1,1,1", "-i", "1,1,1;1,1,1;1,1,1", "--overlap", "--max-steps", "0", "--no-torch")
-    assert "Verdict: uneven (checkerboard) — interior cells receive 1 to 4 contributions" in r.stdout
+    flat = " ".join(r.stdout.split())
+    assert "Verdict: uneven overlap, checkerboard: interior output cells receive 1 to 4 contributions" in flat
     r = show("--overlap", "--max-steps", "0", "--no-torch")
-    assert "Verdict: even — every interior cell receives 1 contribution(s)" in r.stdout
+    flat = " ".join(r.stdout.split())
+    assert "Verdict: no overlap, no gaps: every interior output cell receives exactly 1 contribution" in flat
     lines = r.stdout.splitlines()
     start = lines.index("Contributions per output cell (how many input elements feed it)")
     assert lines[start + 2] == "│ 1 │ 1 │ 1 │ 1 │"
     r = show("-k", "1,1", "-i", "1,2,3", "-s", "3", "--overlap", "--no-torch")
-    assert "Verdict: gaps" in r.stdout
+    assert "Verdict: gaps: some interior output cells receive no contribution" in " ".join(r.stdout.split())
+
+
+def test_k2_s2_verdict_reads_the_same_in_show_shape_and_compare():
+    words = "no overlap, no gaps"
+    outputs = {
+        "show": show("--overlap", "--max-steps", "0", "--no-torch").stdout,
+        "shape": runner.invoke(app, ["shape", "64", "-k", "2", "-s", "2"], env=ENV).stdout,
+        "compare": runner.invoke(app, ["compare"], env=ENV).stdout,
+    }
+    for name, text in outputs.items():
+        assert words in " ".join(text.split()), name
+        assert "contribution(s)" not in text and "even —" not in text, name
 
 
 def test_dilation_spreads_the_kernel():
@@ -256,6 +270,18 @@ def test_export(tmp_path, suffix, marker):
     if suffix == ".txt":
         assert text == r.stdout[: r.stdout.rindex("Wrote ")]
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temporary file left
+
+
+def test_text_export_fits_80_columns_without_trailing_spaces(tmp_path):
+    from rich.cells import cell_len
+
+    path = tmp_path / "show.txt"
+    r = show("--no-torch", "--export", str(path), env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[:2] == ["ConvTranspose2d(1→1, kernel_size=2, stride=2, padding=0,",
+                         "                output_padding=0, dilation=1)"]
+    assert all(cell_len(line) <= 80 and line == line.rstrip() for line in lines)
 
 
 def test_export_refuses_overwrite_without_force(tmp_path):
@@ -393,9 +419,9 @@ def test_readme_examples_work_as_written(tmp_path):
     finally:
         os.chdir(cwd)
     assert (tmp_path / "show.svg").read_text(encoding="utf-8").startswith("<svg")
-    # The excerpt in the README is the default render's step 3, verbatim (trailing spaces aside).
+    # The excerpt in the README is the default render's step 3 at 80 columns, verbatim.
     excerpt = re.search(r"```text\n(.*?)```", doc, re.S).group(1)
-    default = "\n".join(line.rstrip() for line in show("--no-torch").stdout.splitlines())
+    default = show("--no-torch", env={**ENV, "COLUMNS": "80"}).stdout
     assert excerpt.rstrip("\n") in default
 
 

@@ -1,4 +1,4 @@
-"""Golden renders of `convt show` at a fixed width (100 columns, no colour).
+"""Golden renders of `convt show` at a fixed width (80 columns, no colour).
 
 The files under tests/golden/show/ were inspected by hand when written; they are rewritten only with
 CONVT_REGEN_GOLDEN=1. Independently of the files, every case's final output is read back from the text
@@ -21,7 +21,7 @@ from convt_cli.engine import conv_transpose
 
 GOLDEN = Path(__file__).parent / "golden" / "show"
 REGEN = os.environ.get("CONVT_REGEN_GOLDEN") == "1"
-ENV = {"COLUMNS": "100", "CONVT_LANG": "", "LANG": "C", "NO_COLOR": "1"}
+ENV = {"COLUMNS": "80", "CONVT_LANG": "", "LANG": "C", "NO_COLOR": "1"}
 runner = CliRunner()
 
 K3 = "1,2,3;4,5,6;7,8,9"
@@ -104,13 +104,15 @@ def test_golden_lines_fit_the_width():
         from rich.cells import cell_len
 
         for line in path.read_text(encoding="utf-8").splitlines():
-            assert cell_len(line) <= 100, (path.name, line)
+            assert cell_len(line) <= 80, (path.name, line)
 
 
 def test_default_golden_checks_torch():
     text = (GOLDEN / "default.txt").read_text(encoding="utf-8")
     assert "✓ Equals torch.nn.functional.conv_transpose2d: max |Δ| = 0" in text
-    assert "ConvTranspose2d(1→1, kernel_size=2, stride=2, padding=0, output_padding=0, dilation=1)" in text
+    # At 80 columns the signature wraps between whole parameters, lined up under the first one.
+    assert ("ConvTranspose2d(1→1, kernel_size=2, stride=2, padding=0,\n"
+            "                output_padding=0, dilation=1)\n") in text
     assert text.count("Step ") == 4
 
 

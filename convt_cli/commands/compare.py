@@ -12,7 +12,7 @@ from .common import JsonOption, LangOption, NoColorOption
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("compare")
+    @app.command("compare", short_help="Nearest, bilinear and ConvTranspose2d upsampling of one input, side by side.")
     def compare(
         input: Annotated[Optional[str], typer.Option(
             "--input", "-i", help="2-d input: inline \"1,2;3,4\", JSON, a .npy/.json/.csv/.txt file or - "
@@ -24,7 +24,8 @@ def register(app: typer.Typer) -> None:
         padding: Annotated[int, typer.Option("--padding", "-p", help="ConvTranspose padding.")] = 0,
         output_padding: Annotated[int, typer.Option("--output-padding", help="ConvTranspose output_padding.")] = 0,
         channels: Annotated[str, typer.Option(
-            "--channels", help="C_in,C_out for the cost table (default: SAM 3's first layer).")] = "1280,640",
+            "--channels", help="C_in,C_out for the cost table; 1280,640 is the first upsampling layer of SAM 1's "
+            "ViT-H neck (the shipped SAM 3's is 1024,512).")] = "1280,640",
         size: Annotated[str, typer.Option("--size", help="Spatial size HxW for the cost table.")] = "64x64",
         precision: Annotated[int, typer.Option("--precision", help="Decimals shown (0-10).", min=0, max=10)] = 3,
         lang: LangOption = None,
@@ -40,7 +41,7 @@ def register(app: typer.Typer) -> None:
 
         Example: convt compare · convt compare -i "1,2;3,4" -k "1,1;1,1" · convt compare --channels 640,320
         """
-        from ..cli import set_lang
+        from ..context import set_lang
         from ..output import make_console
         from ..parsing import parse_size_list, read_matrix
         from ..upsampling import DEFAULT_INPUT, DEFAULT_KERNEL, check_displayable, compare_dict
@@ -78,7 +79,8 @@ def register(app: typer.Typer) -> None:
         else:
             from ..render.compare import render_compare
 
-            make_console(no_color=no_color).print(render_compare(report, lang_code, precision))
+            console = make_console(no_color=no_color)
+            console.print(render_compare(report, lang_code, precision, console.width))
         if heatmap is not None:
             from ..pictures.export import compare_heatmap, report_written
 

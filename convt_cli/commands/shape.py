@@ -29,7 +29,8 @@ def _single(text: str | None, name: str) -> int | None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("shape")
+    @app.command("shape", short_help="Output sizes with the formula written out, or the parameters that reach a "
+                 "target size.")
     def shape(
         size: Annotated[str, typer.Argument(
             metavar="SIZE",
@@ -66,7 +67,7 @@ def register(app: typer.Typer) -> None:
         Examples: convt shape 64 -k 2 -s 2 · convt shape 1x1280x64x64 -k 2 -s 2 --out-channels 640 ·
         convt shape 64 --target 128
         """
-        from ..cli import set_lang
+        from ..context import set_lang
         from ..output import make_console
         from ..parsing import parse_per_dim, parse_size_list
 
@@ -89,7 +90,8 @@ def register(app: typer.Typer) -> None:
             if json_out:
                 _print_json(search_dict(search))
                 return
-            make_console(no_color=no_color).print(render_target_search(search, lang_code, limit))
+            console = make_console(no_color=no_color)
+            console.print(render_target_search(search, lang_code, limit, console.width))
             return
 
         if kernel_size is None:
@@ -109,7 +111,8 @@ def register(app: typer.Typer) -> None:
         if json_out:
             _print_json(report_dict(report))
             return
-        make_console(no_color=no_color).print(render_size_report(report, lang_code))
+        console = make_console(no_color=no_color)
+        console.print(render_size_report(report, lang_code, console.width))
 
 
 def _print_json(data: dict) -> None:

@@ -169,7 +169,7 @@ class TorchCheck:
 
 
 def torch_check(case: Case) -> TorchCheck:
-    """The whole output from PyTorch versus convt's engine (FACTS.md §3 tolerances for the dtype)."""
+    """The whole output from PyTorch versus convt's engine (docs/semantics.md §3 tolerances for the dtype)."""
     import numpy as np
 
     from ..engine import conv_transpose
@@ -179,7 +179,7 @@ def torch_check(case: Case) -> TorchCheck:
     args = (case.x_full, case.w_full, case.bias_vec, p.stride, p.padding, p.output_padding, p.dilation, p.groups)
     ours = conv_transpose(*args).astype(np.float64)
     ref = torch_conv_transpose(*args).astype(np.float64)
-    # torch computes in the inputs' float dtype (float64 for integers): FACTS.md §3 tolerances for it.
+    # torch computes in the inputs' float dtype (float64 for integers): docs/semantics.md §3 tolerances for it.
     low = np.result_type(case.x_full, case.w_full)
     rtol, atol = (1.3e-6, 1e-5) if low.kind == "f" and low.itemsize < 8 else (1e-7, 1e-7)
     diff = np.abs(ours - ref)
@@ -192,7 +192,7 @@ def run_show(opts: dict[str, Any]) -> int:
     """Parse → records → render. Returns the exit code."""
     from rich.text import Text
 
-    from ..cli import set_lang
+    from ..context import set_lang
     from ..i18n import t
     from ..output import check_export_path, export_console, make_console
     from ..pictures.commands import check_show_targets, plan_show_pictures, write_show_pictures
@@ -284,7 +284,7 @@ def run_show(opts: dict[str, Any]) -> int:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("show")
+    @app.command("show", short_help="Draw every placement step of a transposed convolution.")
     def show(
         input_: Annotated[Optional[str], typer.Option(
             "--input", "-i", help="Input: \"1,2;3,4\", JSON lists, a .npy/.json/.csv/.txt file, or - for stdin "
@@ -305,7 +305,7 @@ def register(app: typer.Typer) -> None:
         channel: Annotated[Optional[int], typer.Option(
             "--channel", help="Draw only this output channel (default: every one).")] = None,
         bias: Annotated[Optional[str], typer.Option("--bias", help="A bias added to every output cell.")] = None,
-        view: Annotated[str, typer.Option("--view", callback=_check_view,
+        view: Annotated[str, typer.Option("--view", callback=_check_view, metavar="[scatter|gather|matrix]",
                                           help="scatter (the explainer's steps), gather or matrix.")] = "scatter",
         overlap: Annotated[bool, typer.Option("--overlap", help="Also show the contribution-count map.")] = False,
         max_steps: Annotated[int, typer.Option("--max-steps", min=0, help="Steps drawn before skipping.")] = 16,

@@ -10,7 +10,9 @@ from rich.text import Text
 
 from ..i18n import define, t
 from ..upsampling import BILINEAR_FLOPS_PER_VALUE, OVERLAP_INPUT, RESIZE_CONV_KERNEL, CompareReport, OverlapMap
-from .grid import format_number, matrix_table
+from .grid import format_number
+from .layout import fit_table, prose_lines, stacked_rows
+from .verdict import verdict_counts, verdict_short
 
 define(
     {
@@ -57,10 +59,6 @@ define(
                                   "k×k kernel of ones",
                                   "重叠图：{n}×{n} 的全 1 输入散射 k×k 全 1 卷积核时每格收到的贡献数"),
         "compare.map_title": ("k={k}, s={s}", "k={k}，s={s}"),
-        "compare.v.none": ("1 per cell\nno overlap, no gaps", "每格 1\n无重叠、无空隙"),
-        "compare.v.even": ("even: {n} per inner cell\nno checkerboard", "均匀：内部每格 {n}\n无棋盘效应"),
-        "compare.v.uneven": ("uneven: {lo} to {hi}\n→ checkerboard", "不均匀：{lo} 到 {hi}\n→ 棋盘效应"),
-        "compare.v.gaps": ("gaps: some cells get 0\n→ holes", "空隙：部分格为 0\n→ 空洞"),
         "compare.sam3": ("★ SAM 3 choice", "★ SAM 3 的选择"),
         "compare.yours": (" (yours)", "（本次）"),
         "compare.distill": ("Distill's rule (Odena et al. 2016): when k is not divisible by the stride, output cells "
@@ -88,8 +86,17 @@ def human_flops(n: int) -> str:
     return str(n)
 
 
-def _titled(title: str, table: Table) -> Group:
-    return Group(Text(title, style="bold"), table)
+def _grid(title: str, values, precision: int, width: int, lang: str) -> RenderableType:
+    """A titled box grid, or its compact form (said so) when the boxes are wider than ``width``."""
+    import io
+
+    from rich.console import Console
+
+    from .show_common import Style, fitted, values_grid
+
+    st = Style(lang=lang, precision=precision, width=width)
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    return fitted(console, st, lambda compact: values_grid(values, st, title=title, compact=compact))
 
 
 def method_label(method: str, report: CompareReport, lang: str) -> str:
@@ -98,69 +105,74 @@ def method_label(method: str, report: CompareReport, lang: str) -> str:
 
 
 def _verdict(m: OverlapMap, lang: str) -> str:
-    lo, hi = m.verdict.per_cell
-    if m.verdict.kind == "gaps":
-        return t("compare.v.gaps", lang)
-    if m.verdict.kind == "uneven":
-        return t("compare.v.uneven", lang, lo=lo, hi=hi)
-    return t("compare.v.none", lang) if hi == 1 else t("compare.v.even", lang, n=hi)
+    return verdict_short(m.verdict.kind, m.verdict.per_cell, lang) + "\n" + verdict_counts(m.verdict.per_cell, lang)
 
 
-def render_compare(report: CompareReport, lang: str = "en", precision: int = 3) -> RenderableType:
+def _prose(text: str, width: int, style: str = "") -> Text:
+    return Text("\n".join(prose_lines(text, width)), style=style)
+
+
+def render_compare(report: CompareReport, lang: str = "en", precision: int = 3, width: int = 100) -> RenderableType:
     h, w = report.input.shape
     kh, kw = report.kernel.shape
     parts: list[RenderableType] = [
-        Text(t("compare.title", lang, h=h, w=w, s=report.scale), style="bold"),
+        _prose(t("compare.title", lang, h=h, w=w, s=report.scale), width, "bold"),
         Columns([
-            _titled(t("compare.input", lang, h=h, w=w), matrix_table(report.input, precision=precision)),
-            _titled(t("compare.kernel", lang, h=kh, w=kw, s=report.scale),
-                    matrix_table(report.kernel, precision=precision)),
+            _grid(t("compare.input", lang, h=h, w=w), report.input, precision, width, lang),
+            _grid(t("compare.kernel", lang, h=kh, w=kw, s=report.scale), report.kernel, precision, width, lang),
         ], padding=(0, 4)),
         Text(""),
     ]
     grids = {}
     for out in report.outputs:
         title = f"{method_label(out.method, report, lang)} → {_dims(out.values.shape)}"
-        grids[out.method] = _titled(title, matrix_table(out.values, precision=precision))
+        grids[out.method] = _grid(title, out.values, precision, width, lang)
     # The two block-like results side by side, then the two smooth ones.
     parts.append(Columns([grids["nearest"], grids["conv_transpose"]], padding=(1, 4)))
     parts.append(Columns([grids["bilinear"], grids["bilinear_align_corners"]], padding=(1, 4)))
     check = report.torch_check
-    parts.append(Text(t("compare.sources", lang, check=t("compare.agrees" if check.agrees else "compare.disagrees",
-                                                           lang),
-                        diff=format_number(check.max_abs_diff, 3) if check.max_abs_diff else "0"), style="dim"))
+    parts.append(_prose(t("compare.sources", lang, check=t("compare.agrees" if check.agrees else "compare.disagrees",
+                                                            lang),
+                          diff=format_number(check.max_abs_diff, 3) if check.max_abs_diff else "0"), width, "dim"))
     if report.same_as_conv_transpose:
         methods = ", ".join(method_label(m, report, lang) for m in report.same_as_conv_transpose)
-        parts.append(Text(t("compare.same_as", lang, methods=methods)))
+        parts.append(_prose(t("compare.same_as", lang, methods=methods), width))
     else:
-        parts.append(Text(t("compare.learned", lang, s=report.scale), style="dim"))
+        parts.append(_prose(t("compare.learned", lang, s=report.scale), width, "dim"))
     parts.append(Text(""))
 
     c_in, c_out = report.channels
     sh, sw = report.size
-    parts.append(Text(t("compare.cost_title", lang, c=c_in, co=c_out, h=sh, w=sw, s=report.scale), style="bold"))
+    parts.append(_prose(t("compare.cost_title", lang, c=c_in, co=c_out, h=sh, w=sw, s=report.scale), width, "bold"))
+    headers = [t(f"compare.col.{k}", lang) for k in ("method", "params", "flops", "shape", "channels")]
+    rows = [[method_label(row.method, report, lang), f"{row.parameters:,}", human_flops(row.flops),
+             _dims(row.output_shape), t("compare.yes" if row.changes_channels else "compare.no", lang)]
+            for row in report.costs]
     table = Table(box=box.SQUARE, padding=(0, 1))
-    table.add_column(t("compare.col.method", lang))
-    table.add_column(t("compare.col.params", lang), justify="right")
-    table.add_column(t("compare.col.flops", lang), justify="right")
-    table.add_column(t("compare.col.shape", lang))
-    table.add_column(t("compare.col.channels", lang))
-    for row in report.costs:
-        table.add_row(method_label(row.method, report, lang), f"{row.parameters:,}", human_flops(row.flops),
-                      _dims(row.output_shape), t("compare.yes" if row.changes_channels else "compare.no", lang))
-    parts.append(table)
+    table.add_column(headers[0])
+    table.add_column(headers[1], justify="right")
+    table.add_column(headers[2], justify="right")
+    table.add_column(headers[3])
+    table.add_column(headers[4])
+    for row in rows:
+        table.add_row(*row)
+    if fit_table(table, width):
+        parts.append(table)
+    else:
+        parts.append(Text(t("layout.stacked", lang), style="dim"))
+        parts.append(Text("\n".join(stacked_rows(headers, rows, width))))
     b = BILINEAR_FLOPS_PER_VALUE
-    parts.append(Text(t("compare.flops_note", lang, b=b, b_mul=4, b_add=b - 4), style="dim"))
+    parts.append(_prose(t("compare.flops_note", lang, b=b, b_mul=4, b_add=b - 4), width, "dim"))
     parts.append(Text(""))
 
-    parts.append(Text(t("compare.overlap_title", lang, n=OVERLAP_INPUT), style="bold"))
+    parts.append(_prose(t("compare.overlap_title", lang, n=OVERLAP_INPUT), width, "bold"))
     maps = []
     for m in report.overlap_maps:
         title = t("compare.map_title", lang, k=m.kernel, s=m.stride)
         lines = [title + (t("compare.yours", lang) if m.yours else ""), _verdict(m, lang)]
         if m.sam3:
             lines.append(t("compare.sam3", lang))
-        maps.append(Group(Text("\n".join(lines), style="bold"), matrix_table(m.counts)))
+        maps.append(Group(Text("\n".join(lines), style="bold"), _grid("", m.counts, precision, width, lang)))
     parts.append(Columns(maps, padding=(0, 3)))
-    parts.append(Text(t("compare.distill", lang), style="dim"))
+    parts.append(_prose(t("compare.distill", lang), width, "dim"))
     return Group(*parts)

@@ -31,10 +31,12 @@ from .show_common import (
     per_dim_text,
     pos_text,
     product_text,
+    prose,
     shape_text,
     value_text,
     values_grid,
 )
+from .verdict import verdict_text
 
 GAP_MARK = "·"
 
@@ -72,7 +74,7 @@ def render_step(console: Console, st: Style, trace: ScatterTrace, step: Step, wr
     crop = cropped_mask(trace)
     multi = len(step.value) > 1
     value = value_text(step.value, st)
-    title = Text(t("show.step_title", lang, n=step.number, value=value, pos=pos_text(step.index)),
+    title = prose(st, t("show.step_title", lang, n=step.number, value=value, pos=pos_text(step.index)),
                  style=STYLE_TITLE)
     writes = {w.position: w for w in step.writes}
     ksize = trace.kernel.shape[1:]
@@ -158,7 +160,7 @@ def render_steps(console: Console, st: Style, trace: ScatterTrace) -> list[Rende
         written |= {w.position for w in step.writes}
         previous = step.canvas_after
     if trace.skipped_steps:
-        items.append(Text(t("show.skipped", st.lang, k=trace.skipped_steps, n=len(trace.steps),
+        items.append(prose(st, t("show.skipped", st.lang, k=trace.skipped_steps, n=len(trace.steps),
                             total=trace.total_steps), style="italic"))
         items.append(Text(""))
     return items
@@ -175,10 +177,10 @@ def op_notes(trace: ScatterTrace, st: Style) -> list[RenderableType]:
         zeros = [o for o in region if p + o >= full]
         op = trace.params.output_padding[dim]
         if computed:
-            notes.append(Text(t("show.op_computed", st.lang, op=op, dim=names[dim], p=p,
+            notes.append(prose(st, t("show.op_computed", st.lang, op=op, dim=names[dim], p=p,
                                 idx=", ".join(map(str, computed))), style=STYLE_OP))
         if zeros:
-            notes.append(Text(t("show.op_zero", st.lang, op=op, dim=names[dim], idx=", ".join(map(str, zeros))),
+            notes.append(prose(st, t("show.op_zero", st.lang, op=op, dim=names[dim], idx=", ".join(map(str, zeros))),
                               style=STYLE_OP))
     return notes
 
@@ -232,12 +234,8 @@ def render_overlap(console: Console, st: Style, trace: ScatterTrace) -> list[Ren
     axes = "; ".join(t("show.why_axis", lang, dim=n, k=k, s=s, d=d, counts="/".join(map(str, c)))
                      for n, k, s, d, c in zip(names, ksize, trace.params.stride, trace.params.dilation,
                                               verdict.counts))
-    lo, hi = verdict.per_cell
-    if verdict.kind == "even":
-        line = t("show.verdict_even", lang, n=lo, why=t("show.why_divisible", lang) + " (" + axes + ")")
-    elif verdict.kind == "uneven":
-        line = t("show.verdict_uneven", lang, lo=lo, hi=hi, why=t("show.why_not_divisible", lang) + " (" + axes + ")")
-    else:
-        line = t("show.verdict_gaps", lang, why=t("show.why_gaps", lang) + " (" + axes + ")")
-    items.append(Text(line))
+    why = {"even": "show.why_divisible", "uneven": "show.why_not_divisible", "gaps": "show.why_gaps"}[verdict.kind]
+    line = t("show.verdict", lang, verdict=verdict_text(verdict.kind, verdict.per_cell, lang), why=t(why, lang),
+             axes=axes)
+    items.append(prose(st, line))
     return items

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from ..i18n import define, t
 from ..sizing import TIMES, Candidate, SizeReport, TargetSearch
+from .layout import fit_lines, fit_table, prose_lines, stacked_rows
+from .verdict import verdict_short, verdict_text
 
 define(
     {
@@ -33,17 +36,9 @@ define(
                                 "forward(output_size=…) 接受 {lo} 到 {hi}"),
         "shape.forward_only": ("forward(output_size=…) accepts only {lo}", "forward(output_size=…) 只接受 {lo}"),
         "shape.overlap": ("Overlap", "重叠"),
-        "shape.overlap_none": ("no overlap, no gaps: every interior output cell receives exactly 1 contribution",
-                               "无重叠、无空隙：每个内部输出格恰好收到 1 份贡献"),
-        "shape.overlap_even": ("even overlap: every interior output cell receives {n} contributions "
-                               "(no checkerboard)",
-                               "均匀重叠：每个内部输出格收到 {n} 份贡献（无棋盘效应）"),
-        "shape.overlap_uneven": ("uneven overlap: interior output cells receive {lo} to {hi} contributions "
-                                 "→ checkerboard artifacts (k not divisible by stride)",
-                                 "不均匀重叠：内部输出格收到 {lo} 到 {hi} 份贡献 → 棋盘效应（k 不能被 stride 整除）"),
-        "shape.overlap_gaps": ("gaps: some output cells receive no contribution (the kernel does not cover "
-                               "the stride) and hold only the bias",
-                               "空隙：部分输出格收不到任何贡献（卷积核盖不满步长），只有 bias"),
+        "shape.why_uneven": ("k is not a multiple of stride", "k 不是 stride 的整数倍"),
+        "shape.why_gaps": ("the kernel does not cover the stride; those cells hold only the bias",
+                           "卷积核盖不满 stride；这些格只有 bias"),
         "shape.overlap_phases": ("taps per output phase (o mod stride): {counts}; cells near the borders get fewer",
                                  "每个输出相位（o mod stride）的抽头数：{counts}；靠近边界的格更少"),
         "shape.sam3": ("★ k=2, s=2: the SAM 3 choice — exact 2× upsampling, one contribution per cell",
@@ -62,13 +57,13 @@ define(
         "shape.bias": ("Bias", "偏置"),
         "shape.no_bias": ("none (--no-bias)", "无（--no-bias）"),
         "shape.parameters": ("Parameters", "参数量"),
-        "shape.target_title": ("{inp} → {target}: {n} combinations with k ≤ {kmax}, s ≤ {smax}, d = {d}",
-                               "{inp} → {target}：在 k ≤ {kmax}、s ≤ {smax}、d = {d} 中找到 {n} 种组合"),
+        "shape.target_title": ("{inp} → {target}: {n} combinations with {limits}",
+                               "{inp} → {target}：在 {limits} 中找到 {n} 种组合"),
         "shape.target_fixed": ("fixed: {fixed}", "固定：{fixed}"),
         "shape.target_rank": ("Ranked: the crop keeps the edge inputs first, then no or even overlap before "
                               "uneven before gaps, then smaller kernels, strides, paddings.",
                               "排序：先是裁剪后仍保留两端输入的组合，再按无重叠或均匀重叠 → 不均匀 → 空隙，"
-                              "然后是更小的卷积核、步长、padding。"),
+                              "然后是更小的 kernel_size、stride、padding。"),
         "shape.target_none": ("No combination reaches {target} from {inp}; widen the search with "
                               "--max-kernel or --max-stride.",
                               "没有组合能从 {inp} 得到 {target}；可用 --max-kernel 或 --max-stride 扩大搜索。"),
@@ -76,12 +71,8 @@ define(
                               "显示 {n} 个中的 {shown} 个；--limit 0 显示全部"),
         "shape.col_overlap": ("overlap", "重叠"),
         "shape.col_note": ("note", "备注"),
-        "shape.ov_none": ("none (1 per cell)", "无（每格 1）"),
-        "shape.ov_even": ("even ({n} per cell)", "均匀（每格 {n}）"),
-        "shape.ov_uneven": ("uneven ({lo}–{hi})", "不均匀（{lo}–{hi}）"),
-        "shape.ov_gaps": ("gaps ({lo}–{hi})", "空隙（{lo}–{hi}）"),
+        "shape.col_per_cell": ("per cell", "每格"),
         "shape.note_sam3": ("★ SAM 3 choice", "★ SAM 3 的选择"),
-        "shape.note_checker": ("checkerboard", "棋盘效应"),
         "shape.note_crops": ("crop drops edge inputs", "裁剪丢掉两端输入"),
     }
 )
@@ -119,93 +110,133 @@ def _lines(report: SizeReport, make) -> Text:
 
 
 def overlap_text(kind: str, per_cell: tuple[int, int], lang: str) -> str:
-    lo, hi = per_cell
-    if kind == "gaps":
-        return t("shape.overlap_gaps", lang)
-    if kind == "uneven":
-        return t("shape.overlap_uneven", lang, lo=lo, hi=hi)
-    return t("shape.overlap_none", lang) if hi == 1 else t("shape.overlap_even", lang, n=hi)
+    """The verdict in the words ``show --overlap`` and ``compare`` use, with the reason when it is bad."""
+    text = verdict_text(kind, per_cell, lang)
+    if kind in ("uneven", "gaps"):
+        text += ("（" if lang == "zh" else " (") + t(f"shape.why_{kind}", lang) + ("）" if lang == "zh" else ")")
+    return text
 
 
-def render_size_report(report: SizeReport, lang: str = "en") -> RenderableType:
+Line = tuple[str, str, str]  # (kind for layout.fit_lines, text, style)
+
+
+def _rows_layout(rows: list[tuple[str, list[Line]]], width: int, min_value: int = 36) -> RenderableType:
+    """Labels on the left, values beside them, each value wrapped at its own joints to what is left of
+    the width; when that is under ``min_value`` cells, the stacked form: each label above its values."""
+    label_w = max(cell_len(label) for label, _ in rows) + 2
+    stacked = width - label_w < min_value
+
+    def value_text(values: list[Line], w: int, indent: str = "") -> Text:
+        text = Text(no_wrap=True, overflow="fold")
+        for n, (kind, value, style) in enumerate(values):
+            if n:
+                text.append("\n")
+            text.append("\n".join(indent + ln for ln in fit_lines(kind, value, w - len(indent))), style=style)
+        return text
+
+    if stacked:
+        parts: list[RenderableType] = []
+        for label, values in rows:
+            if label:
+                parts.append(Text(label, style="bold"))
+            if values:
+                parts.append(value_text(values, width, "  "))
+        return Group(*parts)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(no_wrap=True)
+    for label, values in rows:
+        grid.add_row(label, value_text(values, width - label_w))
+    return grid
+
+
+def render_size_report(report: SizeReport, lang: str = "en", width: int = 100) -> RenderableType:
     p = report.params
     title = Text(t("shape.title", lang, nd=report.ndim, inp=_dims(report.in_spatial), out=_dims(report.out_spatial)),
                  style="bold")
-    subtitle = Text(t("shape.params", lang, k=_val(report.kernel), s=_val(p.stride), p=_val(p.padding),
-                      op=_val(p.output_padding), d=_val(p.dilation)))
-    grid = _grid()
-    grid.add_row(t("shape.output", lang), Text(t("shape.formula", lang), style="dim"))
-    grid.add_row("", _lines(report, lambda a: a.formula))
-    grid.add_row(t("shape.canvas", lang), _lines(report, lambda a: a.canvas_formula))
-    grid.add_row("", Text(t("shape.canvas_note", lang, p=_val(p.padding), op=_val(p.output_padding)), style="dim"))
-    grid.add_row(t("shape.op", lang), _lines(report, lambda a: t(
-        "shape.op_values", lang, values=_op_values(a.output_padding_max), s=a.stride, d=a.dilation)))
-    grid.add_row(t("shape.reachable", lang), _lines(report, lambda a: _reachable(a, lang)
-        + "; " + (t("shape.forward_range", lang, lo=a.output_size_range[0], hi=a.output_size_range[1])
-                  if a.output_size_range[1] > a.output_size_range[0]
-                  else t("shape.forward_only", lang, lo=a.output_size_range[0]))))
+    subtitle = Text("\n".join(prose_lines(t("shape.params", lang, k=_val(report.kernel), s=_val(p.stride),
+                                                 p=_val(p.padding), op=_val(p.output_padding), d=_val(p.dilation)),
+                                           width)))
+    multi = report.ndim > 1
+
+    def per_axis(kind: str, make, style: str = "") -> list[Line]:
+        return [(kind, (f"{a.axis}: " if multi else "") + make(a), style) for a in report.axes]
+
+    def reachable(a) -> str:
+        forward = (t("shape.forward_range", lang, lo=a.output_size_range[0], hi=a.output_size_range[1])
+                   if a.output_size_range[1] > a.output_size_range[0]
+                   else t("shape.forward_only", lang, lo=a.output_size_range[0]))
+        return _reachable(a, lang) + "; " + forward
+
     counts = ", ".join(
         (f"{a.axis} " if report.ndim > 1 else "")
         + ("/".join(map(str, c)) if c is not None else t("shape.too_many_phases", lang))
         for a, c in zip(report.axes, report.overlap_counts)
     )
-    grid.add_row(t("shape.overlap", lang), Text(overlap_text(report.overlap_kind, report.per_cell, lang)))
-    grid.add_row("", Text(t("shape.overlap_phases", lang, counts=counts), style="dim"))
+    overlap: list[Line] = [("prose", overlap_text(report.overlap_kind, report.per_cell, lang), ""),
+                           ("prose", t("shape.overlap_phases", lang, counts=counts), "dim")]
     if report.sam3:
-        grid.add_row("", Text(t("shape.sam3", lang), style="bold green"))
+        overlap.append(("prose", t("shape.sam3", lang), "bold green"))
     conv = (f"Conv{report.ndim}d(kernel_size={_val(report.kernel)}, stride={_val(p.stride)}, "
             f"padding={_val(p.padding)}, dilation={_val(p.dilation)})")
-    grid.add_row(t("shape.undoes", lang), conv)
 
     def inverse_line(a) -> str:
         check = (t("shape.roundtrip_ok", lang) if a.round_trip else
                  t("shape.roundtrip_bad", lang, i=a.in_size, op=a.output_padding, s=a.stride))
         return f"{a.inverse_formula}, {check}"
 
-    grid.add_row("", _lines(report, inverse_line))
-    rem = _val(tuple(a.inverse.remainder for a in report.axes))
+    undoes: list[Line] = [("call", conv, "")] + per_axis("formula", inverse_line)
     if all(a.round_trip for a in report.axes):
-        grid.add_row("", Text(t("shape.remainder", lang, r=rem), style="dim"))
+        rem = _val(tuple(a.inverse.remainder for a in report.axes))
+        undoes.append(("prose", t("shape.remainder", lang, r=rem), "dim"))
+    rows: list[tuple[str, list[Line]]] = [
+        (t("shape.output", lang),
+         [("formula", t("shape.formula", lang), "dim")] + per_axis("formula", lambda a: a.formula)),
+        (t("shape.canvas", lang), per_axis("formula", lambda a: a.canvas_formula)
+         + [("prose", t("shape.canvas_note", lang, p=_val(p.padding), op=_val(p.output_padding)), "dim")]),
+        (t("shape.op", lang), per_axis("prose", lambda a: t("shape.op_values", lang, values=_op_values(
+            a.output_padding_max), s=a.stride, d=a.dilation))),
+        (t("shape.reachable", lang), per_axis("prose", reachable)),
+        (t("shape.overlap", lang), overlap),
+        (t("shape.undoes", lang), undoes),
+    ]
     tensor = report.tensor
     if tensor is not None:
-        grid.add_row("", "")
-        grid.add_row(t("shape.module", lang), tensor.module)
-        grid.add_row(t("shape.input", lang), _dims(tensor.input_shape))
-        grid.add_row(t("shape.output_tensor", lang), _dims(tensor.output_shape))
-        grid.add_row(t("shape.weight", lang), f"{_dims(tensor.weight_shape)}  {t('shape.weight_note', lang)}")
-        grid.add_row(t("shape.bias", lang),
-                     _dims(tensor.bias_shape) if tensor.bias_shape else t("shape.no_bias", lang))
         expr = _dims(tensor.weight_shape) + (f" + {tensor.bias_params}" if tensor.bias_params else "")
-        grid.add_row(t("shape.parameters", lang), f"{tensor.parameters:,} = {expr}")
-    return Group(title, subtitle, Text(""), grid)
+        rows += [
+            ("", []),
+            (t("shape.module", lang), [("call", tensor.module, "")]),
+            (t("shape.input", lang), [("prose", _dims(tensor.input_shape), "")]),
+            (t("shape.output_tensor", lang), [("prose", _dims(tensor.output_shape), "")]),
+            (t("shape.weight", lang), [("prose", f"{_dims(tensor.weight_shape)}  {t('shape.weight_note', lang)}", "")]),
+            (t("shape.bias", lang), [("prose", _dims(tensor.bias_shape) if tensor.bias_shape
+                                      else t("shape.no_bias", lang), "")]),
+            (t("shape.parameters", lang), [("formula", f"{tensor.parameters:,} = {expr}", "")]),
+        ]
+    return Group(title, subtitle, Text(""), _rows_layout(rows, width))
 
 
-def _overlap_cell(c: Candidate, lang: str) -> str:
+def _per_cell(c: Candidate) -> str:
     lo, hi = c.per_cell
-    if c.overlap_kind == "gaps":
-        return t("shape.ov_gaps", lang, lo=lo, hi=hi)
-    if c.overlap_kind == "uneven":
-        return t("shape.ov_uneven", lang, lo=lo, hi=hi)
-    return t("shape.ov_none", lang) if hi == 1 else t("shape.ov_even", lang, n=hi)
+    return str(hi) if lo == hi else f"{lo}–{hi}"
 
 
 def _note(c: Candidate, lang: str) -> Text:
-    notes = []
     if c.sam3:
         return Text(t("shape.note_sam3", lang), style="bold green")
-    if c.overlap_kind == "uneven":
-        notes.append(t("shape.note_checker", lang))
-    if not c.keeps_edges:
-        notes.append(t("shape.note_crops", lang))
-    return Text("; ".join(notes), style="dim")
+    return Text(t("shape.note_crops", lang) if not c.keeps_edges else "", style="dim")
 
 
-def render_target_search(search: TargetSearch, lang: str = "en", limit: int = 12) -> RenderableType:
+def render_target_search(search: TargetSearch, lang: str = "en", limit: int = 12, width: int = 100) -> RenderableType:
     n = len(search.candidates)
     inp, target = _dims(search.in_spatial), _dims(search.target)
     kmax, smax = max(search.kernels), max(search.strides)
-    head = Text(t("shape.target_title", lang, inp=inp, target=target, n=n, kmax=kmax, smax=smax,
-                  d=search.dilations[0]), style="bold")
+    # Only what was searched goes in the range; what the user fixed is said once, on the next line.
+    limits = [f"k ≤ {kmax}" if len(search.kernels) > 1 else "", f"s ≤ {smax}" if len(search.strides) > 1 else "",
+              f"d = {search.dilations[0]}"]
+    joiner = "、" if lang == "zh" else ", "
+    head = Text(t("shape.target_title", lang, inp=inp, target=target, n=n,
+                  limits=joiner.join(x for x in limits if x)), style="bold")
     parts: list[RenderableType] = [head]
     fixed = [f"{name}={v}" for name, v in (
         ("k", search.kernels[0] if len(search.kernels) == 1 and kmax > 1 else None),
@@ -216,17 +247,28 @@ def render_target_search(search: TargetSearch, lang: str = "en", limit: int = 12
     if n == 0:
         parts.append(Text(t("shape.target_none", lang, inp=inp, target=target)))
         return Group(*parts)
-    parts.append(Text(t("shape.target_rank", lang), style="dim"))
+    parts.append(Text("\n".join(prose_lines(t("shape.target_rank", lang), width)), style="dim"))
+    headers = ["#", "k", "s", "p", "op", "d", t("shape.col_overlap", lang), t("shape.col_per_cell", lang),
+               t("shape.col_note", lang)]
     table = Table(box=box.SQUARE, padding=(0, 1))
-    for name in ("#", "k", "s", "p", "op", "d"):
+    for name in headers[:6]:
         table.add_column(name, justify="right")
-    table.add_column(t("shape.col_overlap", lang))
-    table.add_column(t("shape.col_note", lang))
+    table.add_column(headers[6])
+    table.add_column(headers[7], justify="right")
+    table.add_column(headers[8])
     shown = search.candidates if limit <= 0 else search.candidates[:limit]
-    for rank, c in enumerate(shown, start=1):
-        table.add_row(str(rank), str(c.kernel), str(c.stride), _val(c.padding), _val(c.output_padding),
-                      str(c.dilation), _overlap_cell(c, lang), _note(c, lang))
-    parts.append(table)
+    cells = [[str(rank), str(c.kernel), str(c.stride), _val(c.padding), _val(c.output_padding), str(c.dilation),
+              verdict_short(c.overlap_kind, c.per_cell, lang), _per_cell(c), _note(c, lang)]
+             for rank, c in enumerate(shown, start=1)]
+    for row in cells:
+        table.add_row(*row)
+    if fit_table(table, width):
+        parts.append(table)
+    else:
+        parts.append(Text(t("layout.stacked", lang), style="dim"))
+        plain = [["#" + row[0]] + [str(x) if not isinstance(x, Text) else x.plain for x in row[1:]] for row in cells]
+        parts.append(Text("\n".join(stacked_rows(["#", "k", "s", "p", "op", "d", "", headers[7], ""], plain,
+                                                  width))))
     if len(shown) < n:
         parts.append(Text(t("shape.target_more", lang, shown=len(shown), n=n), style="dim"))
     return Group(*parts)

@@ -14,12 +14,15 @@ from rich import box
 from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..i18n import define, t
+from ..i18n import t
 from ..shapes import ConvTransposeParams
+from . import show_labels  # noqa: F401 - puts the labels of convt show in the catalogue
 from .grid import format_number
+from .layout import formula_lines, prose_lines, signature_lines
 
 STYLE_WRITE = "bold black on yellow"
 STYLE_ACCUM = "bold white on magenta"
@@ -37,96 +40,6 @@ COMPACT_MAX_SLICES = 8  # depth slices of a 3-d grid shown in the compact form
 CROP_MARK = "✂"
 OP_MARK = "*"
 
-define(
-    {
-        "show.input_line": ("Input {x} · kernel {k}", "输入 {x} · 卷积核 {k}"),
-        "show.input_line_channels": ("Input {x} (C_in × spatial) · kernel {k} (C_in × C_out/groups × k)",
-                                     "输入 {x}（C_in × 空间）· 卷积核 {k}（C_in × C_out/groups × k）"),
-        "show.seed": ("random values, seed={seed}", "随机数值，seed={seed}"),
-        "show.output_size": ("Output size = (in − 1)×stride − 2×padding + dilation×(k − 1) + output_padding + 1",
-                             "输出尺寸 = (输入 − 1)×stride − 2×padding + dilation×(k − 1) + output_padding + 1"),
-        "show.channel_note": (
-            "Output channel {co} of {cout}: the sum over input channels {chs} (groups={g}); each step adds "
-            "one input position of every channel in the group",
-            "输出通道 {co}（共 {cout} 个）：对输入通道 {chs} 求和（groups={g}）；"
-            "每一步加入该组所有通道在同一位置的输入",
-        ),
-        "show.channel_note_one": (
-            "Output channel {co} of {cout}: fed by input channel {chs} only (groups={g})",
-            "输出通道 {co}（共 {cout} 个）：只由输入通道 {chs} 贡献（groups={g}）",
-        ),
-        "show.step_title": ("Step {n}: input element {value} (position {pos})",
-                            "步骤{n}: 处理输入元素{value}（位置{pos}）"),
-        "show.input_value": ("input value={value}", "输入值={value}"),
-        "show.input_values": ("input values (per channel)", "输入值（每个通道）"),
-        "show.kernel": ("kernel", "卷积核"),
-        "show.kernel_channel": ("kernel, channel {c}", "卷积核，通道{c}"),
-        "show.product": ("{value} × kernel", "{value} × 卷积核"),
-        "show.product_sum": ("Σ channels value × kernel", "各通道 输入值 × 卷积核 之和"),
-        "show.placed": ("placed at output ({pos})", "放置到输出({pos})"),
-        "show.canvas_after": ("canvas after step {n}", "步骤{n}后的画布"),
-        "show.skipped": (
-            "… {k} more steps not shown (showing {n} of {total}; --max-steps changes this)",
-            "… 还有 {k} 步未显示（共 {total} 步，显示了前 {n} 步；可用 --max-steps 调整）",
-        ),
-        "show.full_canvas": ("Full canvas after all {total} steps, before cropping padding={p}",
-                             "全部 {total} 步后的完整画布（裁剪 padding={p} 之前）"),
-        "show.final": ("Final output {shape}", "最终输出 {shape}"),
-        "show.final_bias": ("Final output {shape} (canvas + bias {b})", "最终输出 {shape}（画布 + 偏置 {b}）"),
-        "show.depth": ("depth {z}", "深度 {z}"),
-        "show.torch_ok": ("Equals torch.nn.functional.conv_transpose{nd}d: max |Δ| = {delta}",
-                          "与 torch.nn.functional.conv_transpose{nd}d 的结果一致：max |Δ| = {delta}"),
-        "show.torch_bad": ("DIFFERS from torch.nn.functional.conv_transpose{nd}d: max |Δ| = {delta} (tolerance {tol})",
-                           "与 torch.nn.functional.conv_transpose{nd}d 的结果不一致：max |Δ| = {delta}（容差 {tol}）"),
-        "show.torch_skipped": ("PyTorch check skipped (--no-torch).", "已跳过 PyTorch 校验（--no-torch）。"),
-        "show.engine_same": ("Same as the scatter (convt's engine): max |Δ| = {delta}",
-                             "与散射视角（convt 引擎）的结果相同：max |Δ| = {delta}"),
-        "show.engine_differs": ("DIFFERS from the scatter (convt's engine): max |Δ| = {delta}",
-                                "与散射视角（convt 引擎）的结果不同：max |Δ| = {delta}"),
-        "show.legend": ("Legend:", "图例："),
-        "show.legend_write": ("a×b written by this step (input value × kernel value)",
-                              "a×b 本步写入（输入值 × 卷积核值）"),
-        "show.legend_accum": ("s+a×b added onto the value s already there (overlap)",
-                              "s+a×b 累加到已有的值 s 上（重叠）"),
-        "show.legend_plain": ("plain number: written by an earlier step; blank: not written yet",
-                              "普通数字：之前的步骤写入；空白：尚未写入"),
-        "show.legend_gap": ("· a gap between kernel taps spread out by dilation (d)",
-                            "· 卷积核按 dilation (d) 展开后抽头之间的空隙"),
-        "show.legend_crop": ("✂ row/column cropped by padding (dimmed)", "✂ 被 padding 裁掉的行/列（暗色）"),
-        "show.legend_op": ("* row/column given back by output_padding", "* 由 output_padding 补回的行/列"),
-        "show.legend_labels": ("other labels: the output index of a canvas row/column",
-                               "其他标签：画布行/列对应的输出下标"),
-        "show.op_computed": (
-            "output_padding={op} along {dim}: index {idx} holds computed canvas values (padding={p} ≥ output_padding)",
-            "{dim} 方向 output_padding={op}：下标 {idx} 是画布上计算出的值（padding={p} ≥ output_padding）",
-        ),
-        "show.op_zero": (
-            "output_padding={op} along {dim}: index {idx} lies past every kernel tap and holds 0 + bias",
-            "{dim} 方向 output_padding={op}：下标 {idx} 超出所有卷积核位置，值为 0 + 偏置",
-        ),
-        "show.channel_rule": ("Output channel {co}", "输出通道 {co}"),
-        "show.compact": ("(compact form: the grid is wider than the terminal)", "（紧凑形式：网格比终端更宽）"),
-        "show.truncated": ("(showing {r} of {rows} rows and {c} of {cols} columns)",
-                           "（显示 {rows} 行中的 {r} 行、{cols} 列中的 {c} 列）"),
-        "show.truncated_depth": ("(showing {z} of {depth} depth slices)", "（显示 {depth} 个深度切片中的 {z} 个）"),
-        "show.overlap_title": ("Contributions per output cell (how many input elements feed it)",
-                               "每个输出单元收到的贡献数（有多少个输入元素写入它）"),
-        "show.verdict_even": ("Verdict: even — every interior cell receives {n} contribution(s): {why}",
-                              "结论：均匀 —— 每个内部单元收到 {n} 个贡献：{why}"),
-        "show.verdict_uneven": (
-            "Verdict: uneven (checkerboard) — interior cells receive {lo} to {hi} contributions: {why}",
-            "结论：不均匀（棋盘效应）—— 内部单元收到 {lo} 到 {hi} 个贡献：{why}",
-        ),
-        "show.verdict_gaps": ("Verdict: gaps — some interior cells receive no contribution: {why}",
-                              "结论：有空隙 —— 部分内部单元收不到任何贡献：{why}"),
-        "show.why_axis": ("{dim}: k={k}, stride={s}, dilation={d} → {counts} per phase",
-                          "{dim}: k={k}, stride={s}, dilation={d} → 各相位 {counts}"),
-        "show.why_divisible": ("k is a multiple of stride", "k 是 stride 的整数倍"),
-        "show.why_not_divisible": ("k is not a multiple of stride", "k 不是 stride 的整数倍"),
-        "show.why_gaps": ("no kernel tap lands on some phases modulo stride", "模 stride 的某些相位上没有卷积核的落点"),
-    }
-)
-
 DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
@@ -137,6 +50,11 @@ class Style:
     lang: str = "en"
     precision: int = 3
     width: int = 100
+
+
+def prose(st: Style, text: str, style: str | None = None) -> Text:
+    """A sentence wrapped to the width by :func:`prose_lines` (sizes like ``3×3 → 5×5`` kept whole)."""
+    return Text("\n".join(prose_lines(text, st.width)), style=style or "")
 
 
 def num(value: float | int, st: Style) -> str:
@@ -180,41 +98,43 @@ def header(params: ConvTransposeParams, x_shape: Sequence[int], k_shape: Sequenc
              f"dilation={per_dim_text(params.dilation)}"]
     if params.groups != 1:
         parts.append(f"groups={params.groups}")
-    module = f"ConvTranspose{nd}d(" + ", ".join(parts) + ")"
-    if bias is not None:
-        module += f" + bias {num(bias, st)}"
+    tail = "" if bias is None else f" + bias {num(bias, st)}"
+    # Wrapped between whole parameters (never inside one), lines evened out: no lone "dilation=1)".
+    module = "\n".join(signature_lines(f"ConvTranspose{nd}d", parts, st.width, tail))
     shapes_key = "show.input_line_channels" if len(k_shape) > nd else "show.input_line"
     lines: list[RenderableType] = [Text(module, style=STYLE_TITLE),
                                    Text(t(shapes_key, st.lang, x=shape_text(x_shape), k=shape_text(k_shape)))]
     if seed is not None:
         lines.append(Text(t("show.seed", st.lang, seed=seed)))
-    lines.append(Text(t("show.output_size", st.lang)))
+    lines.append(Text("\n".join(formula_lines(t("show.output_size", st.lang), st.width))))
     for name, i, k, s, p, op, d, o in zip(DIM_NAMES[nd], x_shape[-nd:], k_shape[-nd:], params.stride,
                                           params.padding, params.output_padding, params.dilation, out_shape):
-        lines.append(Text(f"  {name}: ({i} − 1)×{s} − 2×{p} + {d}×({k} − 1) + {op} + 1 = {o}"))
+        filled = f"{name}: ({i} − 1)×{s} − 2×{p} + {d}×({k} − 1) + {op} + 1 = {o}"
+        lines.append(Text("\n".join(formula_lines(filled, st.width, lead="  "))))
     return Group(*lines)
 
 
 def legend(st: Style, *, overlap: bool, crop: bool, output_padding: bool, dilation: bool = False) -> RenderableType:
-    lines = [Text(t("show.legend", st.lang), style=STYLE_TITLE)]
-    sample_write = Text("  ")
-    sample_write.append("a×b", style=STYLE_WRITE)
+    items: list[Text] = []
+    sample_write = Text("a×b", style=STYLE_WRITE)
     sample_write.append(" " + t("show.legend_write", st.lang).split(" ", 1)[1])
-    lines.append(sample_write)
+    items.append(sample_write)
     if overlap:
-        sample = Text("  ")
-        sample.append("s+a×b", style=STYLE_ACCUM)
+        sample = Text("s+a×b", style=STYLE_ACCUM)
         sample.append(" " + t("show.legend_accum", st.lang).split(" ", 1)[1])
-        lines.append(sample)
-    lines.append(Text("  " + t("show.legend_plain", st.lang)))
+        items.append(sample)
+    items.append(Text(t("show.legend_plain", st.lang)))
     if dilation:
-        lines.append(Text("  " + t("show.legend_gap", st.lang)))
+        items.append(Text(t("show.legend_gap", st.lang)))
     if crop:
-        lines.append(Text("  " + t("show.legend_crop", st.lang), style=STYLE_CROP))
+        items.append(Text(t("show.legend_crop", st.lang), style=STYLE_CROP))
     if output_padding:
-        lines.append(Text("  " + t("show.legend_op", st.lang), style=STYLE_OP))
+        items.append(Text(t("show.legend_op", st.lang), style=STYLE_OP))
     if crop or output_padding:
-        lines.append(Text("  " + t("show.legend_labels", st.lang)))
+        items.append(Text(t("show.legend_labels", st.lang)))
+    # Each entry two spaces in, and so are its wrapped lines.
+    lines: list[RenderableType] = [Text(t("show.legend", st.lang), style=STYLE_TITLE)]
+    lines.extend(Padding(item, (0, 0, 0, 2), expand=False) for item in items)
     return Group(*lines)
 
 
@@ -344,6 +264,7 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
         cuts.append((cut, shape))
     else:
         slices: list[RenderableType] = []
+        slice_widths: list[int] = []
         depth = min(shape[0], COMPACT_MAX_SLICES) if compact else shape[0]
         for z in range(depth):
             lab = (labels[1], labels[2]) if labels else None
@@ -352,9 +273,28 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
             if labels and labels[0] is not None and labels[0][z] != str(z):
                 zlabel += f" [{labels[0][z]}]"
             slices.append(Group(Text(zlabel), table))
+            if compact and isinstance(table, Text):
+                slice_widths.append(max(cell_len(x) for x in (table.plain.split("\n") + [zlabel])))
             cuts.append((cut, shape[1:]))
         if compact:
-            parts.extend(slices)
+            # Compact slices side by side while they fit the width, in as many rows as needed.
+            rows_of: list[list[RenderableType]] = [[]]
+            used = 0
+            for piece, w in zip(slices, slice_widths or [st.width] * len(slices)):
+                if rows_of[-1] and used + 2 + w > st.width:
+                    rows_of.append([])
+                    used = 0
+                rows_of[-1].append(piece)
+                used += (2 if used else 0) + w
+            for pieces in rows_of:
+                if len(pieces) == 1:
+                    parts.append(pieces[0])
+                    continue
+                line = Table.grid(padding=(0, 2))
+                for _ in pieces:
+                    line.add_column(no_wrap=True)
+                line.add_row(*pieces)
+                parts.append(line)
             if depth < shape[0]:
                 parts.append(Text(t("show.truncated_depth", st.lang, z=depth, depth=shape[0]), style="dim"))
         else:

@@ -27,6 +27,7 @@ from .show_common import (
     per_dim_text,
     pos_text,
     product_text,
+    prose,
     shape_text,
     values_grid,
 )
@@ -83,7 +84,7 @@ def _step(console: Console, st: Style, view: GatherView, step: GatherStep) -> Re
         panels.append(lambda compact, cell=cell, title=title: grid(view.padded.shape[1:], cell, st, title=title,
                                                                      compact=compact))
     row = flow(console, st, panels, ["+"] * (channels - 1), tail="= " + num(step.value, st))
-    title = Text(t("show.gather_step", st.lang, pos=pos_text(step.index), value=num(step.value, st)),
+    title = prose(st, t("show.gather_step", st.lang, pos=pos_text(step.index), value=num(step.value, st)),
                  style=STYLE_TITLE)
     return Group(title, row)
 
@@ -91,11 +92,11 @@ def _step(console: Console, st: Style, view: GatherView, step: GatherStep) -> Re
 def render_gather(console: Console, st: Style, view: GatherView, trace: ScatterTrace) -> list[RenderableType]:
     lang = st.lang
     channels = view.padded.shape[0]
-    items: list[RenderableType] = [Text(t("show.gather_title", lang), style=STYLE_TITLE), Text("")]
-    items.append(Text(t("show.gather_legend", lang)))
+    items: list[RenderableType] = [prose(st, t("show.gather_title", lang), style=STYLE_TITLE), Text("")]
+    items.append(prose(st, t("show.gather_legend", lang)))
     items.append(Text(""))
 
-    items.append(Text(t("show.gather_insert", lang, a=shape_text(view.input.shape[1:]),
+    items.append(prose(st, t("show.gather_insert", lang, a=shape_text(view.input.shape[1:]),
                         b=shape_text(view.zero_inserted.shape[1:]))))
     stride_mask = np.zeros(view.zero_inserted.shape[1:], dtype=bool)
     stride_mask[tuple(slice(None, None, s) for s in view.params.stride)] = True
@@ -106,17 +107,17 @@ def render_gather(console: Console, st: Style, view: GatherView, trace: ScatterT
             style_of=lambda i: STYLE_ELEMENT if stride_mask[i] else STYLE_CROP)))
     items.append(Text(""))
 
-    items.append(Text(t("show.gather_pad", lang, a=shape_text(view.zero_inserted.shape[1:]),
+    items.append(prose(st, t("show.gather_pad", lang, a=shape_text(view.zero_inserted.shape[1:]),
                         b=shape_text(view.padded.shape[1:]))))
     for name, b, a in zip(DIM_NAMES[view.ndim], view.pad_before, view.pad_after):
-        items.append(Text(t("show.gather_pad_dim", lang, dim=name, b=b, a=a)))
+        items.append(prose(st, t("show.gather_pad_dim", lang, dim=name, b=b, a=a)))
     for c in range(channels):
         title = t("show.gather_channel", lang, c=c) if channels > 1 else None
         items.append(fitted(console, st, lambda compact, c=c, title=title: grid(
             view.padded.shape[1:], lambda i: _padded_cell(view, c, i, st), st, title=title, compact=compact)))
     items.append(Text(""))
 
-    items.append(Text(t("show.gather_rotate", lang)))
+    items.append(prose(st, t("show.gather_rotate", lang)))
     for c in range(channels):
         suffix = " · " + t("show.gather_channel", lang, c=c) if channels > 1 else ""
         pair = [lambda compact, c=c, suffix=suffix: values_grid(view.kernel[c], st, compact=compact,
@@ -126,13 +127,13 @@ def render_gather(console: Console, st: Style, view: GatherView, trace: ScatterT
         items.append(flow(console, st, pair, ["→"]))
     items.append(Text(""))
 
-    items.append(Text(t("show.gather_slide", lang, d=per_dim_text(view.params.dilation))))
+    items.append(prose(st, t("show.gather_slide", lang, d=per_dim_text(view.params.dilation))))
     items.append(Text(""))
     for step in view.steps:
         items.append(_step(console, st, view, step))
         items.append(Text(""))
     if view.skipped_steps:
-        items.append(Text(t("show.gather_skipped", lang, k=view.skipped_steps, n=len(view.steps),
+        items.append(prose(st, t("show.gather_skipped", lang, k=view.skipped_steps, n=len(view.steps),
                             total=view.total_steps), style="italic"))
         items.append(Text(""))
     items.append(final_output(console, st, view.output, trace.output_padding_region,

@@ -19,6 +19,7 @@ from .show_common import (
     grid,
     num,
     pos_text,
+    prose,
     shape_text,
 )
 
@@ -53,8 +54,8 @@ def render_matrix(console: Console, st: Style, view: MatrixView, trace: ScatterT
     rows, cols = view.matrix.shape
     row_labels = [_row_label(i, multi) for i in view.row_index]
     col_labels = ["o" + pos_text(i) for i in view.col_index]
-    items: list[RenderableType] = [Text(t("show.matrix_title", lang), style=STYLE_TITLE), Text("")]
-    items.append(Text(t("show.matrix_c", lang, r=rows, c=cols, out=shape_text(view.out_shape),
+    items: list[RenderableType] = [prose(st, t("show.matrix_title", lang), style=STYLE_TITLE), Text("")]
+    items.append(prose(st, t("show.matrix_c", lang, r=rows, c=cols, out=shape_text(view.out_shape),
                         inp=shape_text(view.input.shape[1:]))))
 
     def c_cell(index: tuple[int, ...]) -> str:
@@ -65,7 +66,7 @@ def render_matrix(console: Console, st: Style, view: MatrixView, trace: ScatterT
                                                            labels=[row_labels, col_labels], compact=compact)))
     items.append(Text(""))
     bias = f" + {num(view.bias, st)}" if view.bias else ""
-    items.append(Text(t("show.matrix_ct", lang, r=rows, c=cols, bias=bias)))
+    items.append(prose(st, t("show.matrix_ct", lang, r=rows, c=cols, bias=bias)))
 
     def ct_panel(compact: bool) -> RenderableType:
         return grid((cols, rows), lambda i: c_cell((i[1], i[0])), st, title="Cᵀ",
@@ -83,7 +84,7 @@ def render_matrix(console: Console, st: Style, view: MatrixView, trace: ScatterT
     builders = [ct_panel, x_panel, out_panel]
     items.append(flow(console, st, builders, seps))
     items.append(Text(""))
-    items.append(Text(t("show.matrix_reshape", lang, shape=shape_text(view.out_shape))))
+    items.append(prose(st, t("show.matrix_reshape", lang, shape=shape_text(view.out_shape))))
     items.append(final_output(console, st, view.output, trace.output_padding_region,
                               view.bias if view.bias else None))
     items.extend(op_notes(trace, st))

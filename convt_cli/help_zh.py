@@ -1,0 +1,87 @@
+"""Chinese ``--help`` for convt and the show/shape/compare commands (``--lang zh --help`` or ``LANG=zh_*``).
+
+Click's own words around them (``Usage:``, ``Options:``, ``[default: …]``) stay English: Click
+writes them itself. An option without a Chinese text here keeps its English help. PyTorch's
+parameter names are not translated (docs/glossary.md).
+"""
+
+from __future__ import annotations
+
+APP = ("查看、证明和追踪转置卷积（PyTorch 的 ConvTranspose1d/2d/3d）。\n\n"
+       "示例：convt show（讲解文的 2×2 例子，逐步画出）")
+APP_OPTIONS = {"version": "显示版本号并退出。", "debug": "内部错误时显示调用栈。", "help": "显示本帮助并退出。"}
+
+SHORT = {
+    "show": "逐步画出转置卷积的每一次放置。",
+    "shape": "写出输出尺寸公式，或搜索能得到目标尺寸的参数。",
+    "compare": "并排比较同一输入的最近邻、双线性和 ConvTranspose2d 上采样。",
+}
+
+COMMANDS: dict[str, dict[str, str]] = {
+    "show": {
+        "": "逐步画出转置卷积的每一次放置，与讲解文的画法相同。\n\n"
+            "不带选项时：讲解文的例子（输入 1,2;3,4，卷积核 1,0;0,1，stride 2），并与 "
+            "torch.nn.functional.conv_transpose2d 对照。\n\n"
+            "示例：convt show -i \"1,2;3,4\" -k \"1,1;1,1\" -s 1 --overlap",
+        "input_": "输入：\"1,2;3,4\"、JSON 列表、.npy/.json/.csv/.txt 文件，或 - 表示标准输入（默认 1,2;3,4）。",
+        "kernel": "卷积核，形式同 --input；带通道的 .npy 卷积核为 (C_in, C_out/groups, *k)（默认 1,0;0,1）。",
+        "random": "该尺寸的随机输入（如 3x3），取 0..9 的小整数。",
+        "random_kernel": "该尺寸的随机卷积核（如 2x2），取 -1..2 的小整数。",
+        "seed": "--random/--random-kernel 的随机种子。",
+        "stride": "一个整数，或每维一个：2,1。",
+        "padding": "一个整数，或每维一个。",
+        "output_padding": "一个整数，或每维一个。",
+        "dilation": "一个整数，或每维一个。",
+        "groups": "groups（仅用于带通道的输入）。",
+        "channel": "只画这个输出通道（默认：全部）。",
+        "bias": "加到每个输出格上的偏置。",
+        "view": "scatter（讲解文的逐步散射）、gather 或 matrix。",
+        "overlap": "同时显示每格贡献数的图。",
+        "max_steps": "跳过之前最多画出的步数。",
+        "precision": "浮点数的小数位数。",
+        "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
+        "no_color": "不输出颜色代码。",
+        "export": "同时把输出写入 FILE.svg、.html 或 .txt。",
+        "force": "覆盖已存在的 --export 文件。",
+        "no_torch": "跳过 PyTorch 校验（不导入 torch）。",
+    },
+    "shape": {
+        "": "写出输出尺寸公式、画布、output_padding 的范围、重叠结论以及它对应的卷积；"
+            "或用 --target 搜索能得到某个尺寸的参数。\n\n"
+            "示例：convt shape 64 -k 2 -s 2 · convt shape 1x1280x64x64 -k 2 -s 2 --out-channels 640 · "
+            "convt shape 64 --target 128",
+        "size": "输入尺寸：64、每维 64x48，或完整张量形状 1x1280x64x64（配合 --out-channels）。",
+        "kernel_size": "kernel_size：2，或每维一个 3,2。",
+        "stride": "stride（默认 1）。",
+        "padding": "padding（默认 0）。",
+        "output_padding": "output_padding（默认 0）。",
+        "dilation": "dilation（默认 1）。",
+        "out_channels": "输出通道数；此时 SIZE 是完整张量形状 (N, C_in, *空间)。",
+        "groups": "groups（配合 --out-channels）。",
+        "no_bias": "不计偏置参数。",
+        "target": "搜索能得到这个输出尺寸的参数（如 128 或 128x96）。",
+        "max_kernel": "--target：尝试的最大 kernel_size。",
+        "max_stride": "--target：尝试的最大 stride。",
+        "limit": "--target：显示的行数（0 为全部；--json 列出全部）。",
+        "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
+        "json_out": "改为输出机器可读的 JSON 报告。",
+        "no_color": "不输出颜色代码。",
+    },
+    "compare": {
+        "": "用最近邻、双线性（align_corners 为 False 和 True）和 ConvTranspose2d 放大同一输入并排比较；"
+            "每种方法的参数量、FLOPs 和输出形状；重叠图与棋盘效应的规则。\n\n"
+            "示例：convt compare · convt compare -i \"1,2;3,4\" -k \"1,1;1,1\" · convt compare --channels 640,320",
+        "input": "二维输入：内联 \"1,2;3,4\"、JSON、.npy/.json/.csv/.txt 文件或 -（默认：讲解文的 4×4 网格 1..16）。",
+        "kernel": "二维 ConvTranspose 卷积核，形式同 --input（默认：讲解文的 1,0;0,1）。",
+        "scale": "放大倍数；也是 ConvTranspose 的 stride。",
+        "padding": "ConvTranspose 的 padding。",
+        "output_padding": "ConvTranspose 的 output_padding。",
+        "channels": "代价表的 C_in,C_out；1280,640 是 SAM 1 ViT-H neck 的第一层上采样"
+                    "（实际发布的 SAM 3 为 1024,512）。",
+        "size": "代价表的空间尺寸 HxW。",
+        "precision": "显示的小数位数（0-10）。",
+        "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
+        "json_out": "改为输出机器可读的 JSON 报告。",
+        "no_color": "不输出颜色代码。",
+    },
+}

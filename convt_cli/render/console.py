@@ -1,0 +1,101 @@
+"""The console every render prints through: no trailing spaces, and output that survives an ASCII terminal.
+
+Rich pads lines to the full width (tables in a row, grids beside shorter ones); piped into a file or
+another program those spaces are noise, so :class:`TrimConsole` drops the blank tail of each line
+(spaces without a background colour) before anything is written or recorded for ``--export``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import sys
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.segment import Segment
+
+# What an ASCII-only stream gets instead of the characters convt prints (box drawing Rich swaps itself).
+ASCII_FALLBACK = {
+    "×": "x", "−": "-", "→": "->", "←": "<-", "…": "...", "·": "*", "≤": "<=", "≥": ">=", "Δ": "d",
+    "✓": "ok", "✗": "X", "✂": "%", "★": "*", "Σ": "sum", "²": "^2", "³": "^3", "⁶": "6", "⁹": "9",
+    "—": "--", "–": "-", "’": "'", "“": '"', "”": '"', "│": "|", "─": "-", "┌": "+", "┐": "+", "└": "+",
+    "┘": "+", "├": "+", "┤": "+", "┬": "+", "┴": "+", "┼": "+", "━": "=", "╴": "-", "▕": "|", "█": "#",
+}
+ERROR_HANDLER = "convt-ascii"
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start:exc.end]
+    return "".join(ASCII_FALLBACK.get(ch, "?") for ch in text), exc.end
+
+
+codecs.register_error(ERROR_HANDLER, _ascii_fallback)
+
+
+def make_streams_safe() -> None:
+    """On a stream that cannot encode UTF-8 (``PYTHONIOENCODING=ascii``, a C locale), write ASCII
+    stand-ins (``×`` → ``x``, anything else → ``?``) instead of failing."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding in ("utf8", "utf16", "utf32", "gb18030") or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            stream.reconfigure(errors=ERROR_HANDLER)
+        except (ValueError, OSError):  # pragma: no cover - a stream that cannot be reconfigured
+            pass
+
+
+def _is_blank(segment: Segment) -> bool:
+    style = segment.style
+    if style is not None and (style.bgcolor is not None or style.reverse or style.underline):
+        return False
+    return not segment.control and segment.text.strip(" ") == ""
+
+
+def trim_trailing_spaces(segments: Iterable[Segment]) -> list[Segment]:
+    """The segments with the blank tail of every line removed (newlines kept)."""
+    out: list[Segment] = []
+    pending: list[Segment] = []  # blank segments that may still be followed by text on the same line
+    for segment in segments:
+        if segment.control:
+            out.extend(pending)
+            pending = []
+            out.append(segment)
+            continue
+        pieces = segment.text.split("\n")
+        for i, piece in enumerate(pieces):
+            if i:  # a line ends here: its blank tail goes
+                pending = []
+                out.append(Segment("\n", segment.style))
+            if not piece:
+                continue
+            part = Segment(piece, segment.style)
+            if _is_blank(part):
+                pending.append(part)
+                continue
+            out.extend(pending)
+            pending = []
+            stripped = piece.rstrip(" ")
+            if stripped != piece and not _is_blank(Segment(" ", segment.style)):
+                stripped = piece  # a styled background: the spaces are part of the drawing
+            out.append(Segment(stripped, segment.style))
+            if stripped != piece:
+                pending.append(Segment(piece[len(stripped):], segment.style))
+    out.extend(pending)  # text without a final newline keeps its spaces (the next print may continue it)
+    return out
+
+
+class TrimConsole(Console):
+    """A Rich console whose lines never end in spaces (in the terminal, in pipes and in ``--export``)."""
+
+    def _write_buffer(self) -> None:
+        with self._lock:
+            if self._buffer_index == 0:  # a whole print is ready: trim it before it is recorded and written
+                self._buffer[:] = trim_trailing_spaces(self._buffer)
+        super()._write_buffer()
+
+    def export_text(self, *, clear: bool = True, styles: bool = False) -> str:
+        text = super().export_text(clear=clear, styles=styles)
+        return "\n".join(line.rstrip(" ") for line in text.split("\n"))
