@@ -64,7 +64,7 @@ def test_show_heatmap_cell_colours_order_like_the_counts(tmp_path):
     from convt_cli.pictures.export import _verdict_lines, count_maps
 
     verdict = _verdict_lines(trace, "en")
-    assert verdict[0].startswith("Verdict: uneven (checkerboard)")
+    assert verdict[0].startswith("Verdict: uneven overlap, checkerboard")
     layout = measured_layout(count_maps(trace, "en"), title="Contributions per output cell (how many input "
                              "elements feed it)\nkernel_size=3, stride=2, dilation=1", scale_label="contributions",
                              notes=verdict)

@@ -37,7 +37,7 @@ RUNS: list[tuple[str, dict[str, str]]] = [
     ("neck --device meta", {"60": "fixed on branch issue-13", "zh": "fixed on branch issue-13"}),
 ]
 
-SKIP_README = ("--json", "--export", ".npy", "--impl", "my_convt")
+SKIP_README = ("--json", "--export", "--heatmap", ".npy", "--impl", "my_convt")
 
 
 def readme_runs(section: str) -> list[str]:

@@ -268,7 +268,7 @@ def _verdict_lines(trace: ScatterTrace, lang: str) -> list[str]:
 
     console = Console(file=io.StringIO(), width=200)
     last = render_overlap(console, Style(lang=lang, width=200), trace)[-1]
-    return [last.plain] if isinstance(last, Text) else []
+    return last.plain.splitlines() if isinstance(last, Text) else []
 
 
 def compare_heatmap(path: Path, report: object, *, lang: str) -> tuple[Path, list[str]]:
