@@ -105,7 +105,7 @@ TERM_BYTES = 130  # each further channel term of a CellWrite (measured: ~125)
 _INT64_MAX = 2**63 - 1
 
 
-def _times(shape: tuple[int, ...]) -> str:
+def times_text(shape: tuple[int, ...]) -> str:
     return "×".join(map(str, shape))
 
 
@@ -124,14 +124,16 @@ def scatter_cost(spatial: tuple[int, ...], ksize: tuple[int, ...], channels: int
 
     taps, cells, size = math.prod(ksize), math.prod(spatial), math.prod(extent)
     check_bytes(size * (itemsize + 8) + channels * (cells + taps) * 8,
-                f"the {_times(extent)} canvas and its count map")
+                f"the {times_text(extent)} canvas and its count map")
     ops = channels * cells * taps
     if ops > MAX_SCATTER_OPS:
         raise ConvtError(
-            f"the scatter of a {_times(spatial)} input ({channels} channel(s)) with a {_times(ksize)} kernel is "
+            f"the scatter of a {times_text(spatial)} input ({channels} channel(s)) with a {times_text(ksize)} "
+            "kernel is "
             f"{ops:.2e} multiply-adds, more than the {MAX_SCATTER_OPS:.0e} the step view computes; "
             "use a smaller input or kernel",
-            zh=f"{_times(spatial)} 的输入（{channels} 个通道）与 {_times(ksize)} 的卷积核的散射需要 {ops:.2e} 次乘加，"
+            zh=f"{times_text(spatial)} 的输入（{channels} 个通道）与 {times_text(ksize)} 的卷积核的散射需要 "
+               f"{ops:.2e} 次乘加，"
                f"超过步骤视图的上限 {MAX_SCATTER_OPS:.0e}；请用更小的输入或卷积核",
         )
     writes = steps * taps
@@ -142,9 +144,9 @@ def scatter_cost(spatial: tuple[int, ...], ksize: tuple[int, ...], channels: int
         change_zh = (f"请把 max_steps（--max-steps）设为 {fit} 或更少" if fit else
                      "请用 max_steps（--max-steps）0 只画结果，或用更小的卷积核")
         raise ConvtError(
-            f"drawing {steps} step(s) of a {_times(ksize)} kernel records {writes:,} cell writes (steps × kernel "
+            f"drawing {steps} step(s) of a {times_text(ksize)} kernel records {writes:,} cell writes (steps × kernel "
             f"taps), more than the {MAX_RECORDED_WRITES:,} the step view records; {change}",
-            zh=f"画 {steps} 步、{_times(ksize)} 的卷积核要记录 {writes:,} 次单元写入（步数 × 卷积核元素数），"
+            zh=f"画 {steps} 步、{times_text(ksize)} 的卷积核要记录 {writes:,} 次单元写入（步数 × 卷积核元素数），"
                f"超过步骤视图的上限 {MAX_RECORDED_WRITES:,}；{change_zh}",
         )
     per_step = size * itemsize + taps * (WRITE_BYTES + TERM_BYTES * (channels - 1))
@@ -152,7 +154,7 @@ def scatter_cost(spatial: tuple[int, ...], ksize: tuple[int, ...], channels: int
     if steps and other + steps * per_step > max_bytes():
         fit = _fitting_steps(per_step, other, max_bytes())
         check_bytes(other + steps * per_step,
-                    f"drawing {steps} step(s), each keeping a copy of the {_times(extent)} canvas "
+                    f"drawing {steps} step(s), each keeping a copy of the {times_text(extent)} canvas "
                     f"({human_bytes(per_step)} per step),",
                     hint=f"use --max-steps {fit} or fewer", hint_zh=f"请把 --max-steps 设为 {fit} 或更少")
 
@@ -191,7 +193,7 @@ def _write_counts(spatial: tuple[int, ...], ksize: tuple[int, ...], stride: tupl
     return counts
 
 
-def _trace_dtype(xa: np.ndarray, ka: np.ndarray, bias: float | None, max_count: int) -> np.dtype:
+def exact_dtype(xa: np.ndarray, ka: np.ndarray, bias: float | None, max_count: int) -> np.dtype:
     """NumPy's result type, except that integers compute in int64; refused where the sums could pass it."""
     dtype = result_dtype(xa, ka)
     if dtype.kind not in "iu":
@@ -237,7 +239,7 @@ def trace_scatter(
     limit = total if max_steps is None else max(0, min(max_steps, total))
     scatter_cost(spatial, ksize, xa.shape[0], extent, result_dtype(xa, ka).itemsize, limit)
     write_counts = _write_counts(spatial, ksize, params.stride, params.dilation, extent)
-    dtype = _trace_dtype(xa, ka, bias, int(write_counts.max()))
+    dtype = exact_dtype(xa, ka, bias, int(write_counts.max()))
 
     canvas = np.zeros(extent, dtype=dtype)
     counts = np.zeros(extent, dtype=np.int64)
