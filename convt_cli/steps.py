@@ -167,6 +167,13 @@ def _direct_scatter(xa: np.ndarray, ka: np.ndarray, stride: tuple[int, ...], dil
     Its cost is C · input cells · kernel taps multiply-adds, like PyTorch's, whatever the stride."""
     canvas = np.zeros(extent, dtype=dtype)
     xa, ka = xa.astype(dtype, copy=False), ka.astype(dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf/NaN from huge values are the answer
+        _scatter_into(canvas, xa, ka, stride, dilation)
+    return canvas
+
+
+def _scatter_into(canvas: np.ndarray, xa: np.ndarray, ka: np.ndarray, stride: tuple[int, ...],
+                  dilation: tuple[int, ...]) -> None:
     spatial, ksize = xa.shape[1:], ka.shape[1:]
     if math.prod(ksize) <= math.prod(spatial):
         for tap in np.ndindex(*ksize):
@@ -178,7 +185,6 @@ def _direct_scatter(xa: np.ndarray, ka: np.ndarray, stride: tuple[int, ...], dil
             window = tuple(slice(i * s, i * s + (k - 1) * d + 1, d)
                            for i, s, k, d in zip(index, stride, ksize, dilation))
             canvas[window] += np.tensordot(xa[(slice(None),) + index], ka, axes=(0, 0))
-    return canvas
 
 
 def _write_counts(spatial: tuple[int, ...], ksize: tuple[int, ...], stride: tuple[int, ...],
@@ -245,23 +251,24 @@ def trace_scatter(
     counts = np.zeros(extent, dtype=np.int64)
     steps: list[Step] = []
     taps = list(itertools.product(*(range(k) for k in ksize))) if limit else []
-    for number, index in enumerate(itertools.product(*(range(i) for i in spatial)), start=1):
-        if number > limit:
-            break
-        origin = tuple(i * s for i, s in zip(index, params.stride))
-        values = tuple(xa[(slice(None),) + index].tolist())
-        writes = []
-        for tap in taps:
-            pos = tuple(o + j * d for o, j, d in zip(origin, tap, params.dilation))
-            kv = ka[(slice(None),) + tap].tolist()
-            terms = tuple(zip(values, kv))
-            contribution = sum(a * b_ for a, b_ in terms)
-            before = canvas[pos].item()
-            overlapped = bool(counts[pos])
-            canvas[pos] += contribution
-            counts[pos] += 1
-            writes.append(CellWrite(pos, tap, terms, contribution, before, canvas[pos].item(), overlapped))
-        steps.append(Step(number, index, values, origin, tuple(writes), canvas.copy()))
+    with np.errstate(over="ignore", invalid="ignore"):  # inf/NaN from huge values are the answer
+        for number, index in enumerate(itertools.product(*(range(i) for i in spatial)), start=1):
+            if number > limit:
+                break
+            origin = tuple(i * s for i, s in zip(index, params.stride))
+            values = tuple(xa[(slice(None),) + index].tolist())
+            writes = []
+            for tap in taps:
+                pos = tuple(o + j * d for o, j, d in zip(origin, tap, params.dilation))
+                kv = ka[(slice(None),) + tap].tolist()
+                terms = tuple(zip(values, kv))
+                contribution = sum(a * b_ for a, b_ in terms)
+                before = canvas[pos].item()
+                overlapped = bool(counts[pos])
+                canvas[pos] += contribution
+                counts[pos] += 1
+                writes.append(CellWrite(pos, tap, terms, contribution, before, canvas[pos].item(), overlapped))
+            steps.append(Step(number, index, values, origin, tuple(writes), canvas.copy()))
 
     # The full canvas and the count map (every step, shown or not): no padding crops it, and
     # output_padding extends it by what the output reads past its last tap.
