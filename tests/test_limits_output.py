@@ -116,3 +116,56 @@ def test_export_formats(tmp_path, suffix, marker):
     console.print("hello")
     path = export_console(console, tmp_path / f"r{suffix}")
     assert marker in path.read_text()
+
+
+# Exports on a hostile file system (issue 16): the umask, a full disk, names too long, unusable paths.
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_export_honours_the_umask(tmp_path, mask, mode):
+    old = os.umask(mask)
+    try:
+        write_atomic(tmp_path / "out.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == mode
+
+
+def test_overwrite_keeps_the_mode(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    target.chmod(0o640)
+    write_atomic(target, "new", force=True)
+    assert target.read_text() == "new" and target.stat().st_mode & 0o777 == 0o640
+
+
+def test_full_disk_is_an_error_and_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    with pytest.raises(ConvtError, match=r"cannot write the export file .*out.svg.*No space left on device"):
+        write_atomic(tmp_path / "out.svg", "<svg/>")
+    assert os.listdir(tmp_path) == []
+
+
+def test_name_longer_than_the_system_allows(tmp_path):
+    name = "a" * 300 + ".svg"
+    with pytest.raises(ConvtError, match=r"304 bytes long; this file system allows at most \d+"):
+        write_atomic(tmp_path / name, "x")
+    write_atomic(tmp_path / ("b" * 250 + ".svg"), "x")  # a name near the limit still works (short temp name)
+    assert os.listdir(tmp_path) == ["b" * 250 + ".svg"]
+
+
+def test_a_path_the_system_refuses_is_an_error(tmp_path, monkeypatch):
+    import errno
+    import pathlib
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+
+    monkeypatch.setattr(pathlib.Path, "exists", denied)
+    with pytest.raises(ConvtError, match="cannot use the export path .*Permission denied"):
+        write_atomic(tmp_path / "locked" / "out.txt", "x")
