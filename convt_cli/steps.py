@@ -139,10 +139,10 @@ def scatter_cost(spatial: tuple[int, ...], ksize: tuple[int, ...], channels: int
     writes = steps * taps
     if writes > MAX_RECORDED_WRITES:
         fit = MAX_RECORDED_WRITES // taps
-        change = (f"use max_steps (--max-steps) {fit} or fewer" if fit else
-                  "use max_steps (--max-steps) 0 to draw only the result, or a smaller kernel")
-        change_zh = (f"请把 max_steps（--max-steps）设为 {fit} 或更少" if fit else
-                     "请用 max_steps（--max-steps）0 只画结果，或用更小的卷积核")
+        change = (f"use --max-steps {fit} or fewer" if fit else
+                  "use --max-steps 0 to draw only the result, or a smaller kernel")
+        change_zh = (f"请把 --max-steps 设为 {fit} 或更少" if fit else
+                     "请用 --max-steps 0 只画结果，或用更小的卷积核")
         raise ConvtError(
             f"drawing {steps} step(s) of a {times_text(ksize)} kernel records {writes:,} cell writes (steps × kernel "
             f"taps), more than the {MAX_RECORDED_WRITES:,} the step view records; {change}",

@@ -57,9 +57,9 @@ CASES = [
     (["show", "--max-steps", "-1"], 2, ["max-steps"]),
     # show: hostile input (issue 16), refused before any work with what to change
     (["show", "-i", "1,,2", "-k", "1"], 1, ["'1,,2'", "empty value between commas"]),
-    (["show", "--random-kernel", "1000x1000", "--no-torch"], 1, ["4,000,000 cell writes", "--max-steps) 0"]),
+    (["show", "--random-kernel", "1000x1000", "--no-torch"], 1, ["4,000,000 cell writes", "--max-steps 0"]),
     (["show", "--random", "10x10", "--random-kernel", "100x100", "--no-torch", "--max-steps", "50"], 1,
-     ["500,000 cell writes", "--max-steps) 20 or fewer"]),
+     ["500,000 cell writes", "--max-steps 20 or fewer"]),
     (["show", "--random-kernel", "1000x1000", "--no-torch", "--max-steps", "0", "--view", "gather"], 1,
      ["1.00e+12 multiply-adds", "--view scatter"]),
     (["show", "--random", "1000x1000", "--random-kernel", "1000x1000", "--no-torch", "--max-steps", "0"], 1,

@@ -35,7 +35,7 @@ def test_huge_stride_in_show_is_computed():
 
 def test_huge_kernel_in_show_is_refused_with_what_to_change_or_computed():
     out = run_convt(["show", "--random-kernel", "1000x1000", "--seed", "1", "--no-torch"], timeout=FAST_S)
-    assert_answer_or_error(out, expect="error", words=("4,000,000 cell writes", "--max-steps) 0"))
+    assert_answer_or_error(out, expect="error", words=("4,000,000 cell writes", "--max-steps 0"))
     out = run_convt(["show", "--random-kernel", "1000x1000", "--seed", "1", "--no-torch", "--max-steps", "0"],
                     timeout=FAST_S)
     assert_answer_or_error(out, expect="answer")

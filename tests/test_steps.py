@@ -128,9 +128,9 @@ def test_kernel_larger_than_the_input_goes_by_input_position():
 
 
 def test_too_many_recorded_writes_names_the_max_steps_that_fit():
-    with pytest.raises(ConvtError, match=r"4,000,000 cell writes.*--max-steps\) 0 to draw only the result"):
+    with pytest.raises(ConvtError, match=r"4,000,000 cell writes.*--max-steps 0 to draw only the result"):
         trace_scatter(np.ones((2, 2)), np.ones((1000, 1000)), max_steps=4)
-    with pytest.raises(ConvtError, match=r"--max-steps\) 2000 or fewer"):
+    with pytest.raises(ConvtError, match=r"--max-steps 2000 or fewer"):
         trace_scatter(np.ones((100, 100)), np.ones((10, 10)), max_steps=5000)
 
 

@@ -168,7 +168,7 @@ def test_gather_refuses_too_many_multiply_adds_before_any_work():
 
 
 def test_gather_refuses_too_many_recorded_taps():
-    with pytest.raises(ConvtError, match=r"--max-steps\) 2000 or fewer"):
+    with pytest.raises(ConvtError, match=r"--max-steps 2000 or fewer"):
         gather_view(np.ones((100, 100)), np.ones((10, 10)), max_steps=5000)
 
 
