@@ -32,8 +32,8 @@ from .steps import MAX_RECORDED_WRITES, MAX_SCATTER_OPS, StepRecord, exact_dtype
 MATRIX_MAX_CELLS = 1024
 MATRIX_MAX_INPUTS = 32  # rows of C (input elements, all channels)
 
-GATHER_STEP_TAP_BYTES = 300  # one tap of a recorded GatherStep: its window position and (value, weight) terms
-GATHER_TERM_BYTES = 130  # each further channel term
+GATHER_STEP_TAP_BYTES = 300  # one tap of a recorded GatherStep (window position, terms); measured ~230
+GATHER_TERM_BYTES = 130  # each further channel term (measured ~110)
 
 # Kinds of cells in the gather view's padded input.
 PAD, INSERTED, ELEMENT = 0, 1, 2
