@@ -114,17 +114,22 @@ def _fitting_steps(per_step: int, other: int, budget: int) -> int:
 
 
 def scatter_cost(spatial: tuple[int, ...], ksize: tuple[int, ...], channels: int, extent: tuple[int, ...],
-                 itemsize: int, steps: int) -> None:
+                 itemsize: int, steps: int, traces: int = 1) -> None:
     """Refuse, with the numbers and what to change, a trace whose work or memory is too big.
 
     The canvas and its count map; the whole scatter's multiply-adds; the cell writes recorded for
     the ``steps`` drawn steps (a Python record each) and their canvas copies: all before any work.
+    ``traces``: how many such traces the caller keeps at once (one per output channel drawn); the
+    recorded writes and the memory are counted for all of them.
     """
     from .limits import check_bytes, human_bytes, max_bytes
 
+    traces = max(1, traces)
+    each = "" if traces == 1 else f" in each of {traces} output channels"
+    each_zh = "" if traces == 1 else f"（{traces} 个输出通道各画一遍）"
     taps, cells, size = math.prod(ksize), math.prod(spatial), math.prod(extent)
-    check_bytes(size * (itemsize + 8) + channels * (cells + taps) * 8,
-                f"the {times_text(extent)} canvas and its count map")
+    check_bytes(traces * (size * (2 * itemsize + 8) + channels * (cells + taps) * 8),
+                f"the {times_text(extent)} canvas and its count map" + each)
     ops = channels * cells * taps
     if ops > MAX_SCATTER_OPS:
         raise ConvtError(
@@ -136,25 +141,28 @@ def scatter_cost(spatial: tuple[int, ...], ksize: tuple[int, ...], channels: int
                f"{ops:.2e} 次乘加，"
                f"超过步骤视图的上限 {MAX_SCATTER_OPS:.0e}；请用更小的输入或卷积核",
         )
-    writes = steps * taps
+    writes = traces * steps * taps
     if writes > MAX_RECORDED_WRITES:
-        fit = MAX_RECORDED_WRITES // taps
+        fit = MAX_RECORDED_WRITES // (taps * traces)
         change = (f"use --max-steps {fit} or fewer" if fit else
-                  "use --max-steps 0 to draw only the result, or a smaller kernel")
+                  "use --max-steps 0 to draw only the result, or a smaller kernel"
+                  + (", or --channel to draw one output channel" if traces > 1 else ""))
         change_zh = (f"请把 --max-steps 设为 {fit} 或更少" if fit else
-                     "请用 --max-steps 0 只画结果，或用更小的卷积核")
+                     "请用 --max-steps 0 只画结果，或用更小的卷积核"
+                     + ("，或用 --channel 只画一个输出通道" if traces > 1 else ""))
         raise ConvtError(
-            f"drawing {steps} step(s) of a {times_text(ksize)} kernel records {writes:,} cell writes (steps × kernel "
-            f"taps), more than the {MAX_RECORDED_WRITES:,} the step view records; {change}",
-            zh=f"画 {steps} 步、{times_text(ksize)} 的卷积核要记录 {writes:,} 次单元写入（步数 × 卷积核元素数），"
+            f"drawing {steps} step(s) of a {times_text(ksize)} kernel{each} records {writes:,} cell writes (steps × "
+            f"kernel taps), more than the {MAX_RECORDED_WRITES:,} the step view records; {change}",
+            zh=f"画 {steps} 步、{times_text(ksize)} 的卷积核{each_zh}要记录 {writes:,} 次单元写入"
+               "（步数 × 卷积核元素数），"
                f"超过步骤视图的上限 {MAX_RECORDED_WRITES:,}；{change_zh}",
         )
-    per_step = size * itemsize + taps * (WRITE_BYTES + TERM_BYTES * (channels - 1))
-    other = size * (2 * itemsize + 8)
+    per_step = traces * (size * itemsize + taps * (WRITE_BYTES + TERM_BYTES * (channels - 1)))
+    other = traces * size * (2 * itemsize + 8)
     if steps and other + steps * per_step > max_bytes():
         fit = _fitting_steps(per_step, other, max_bytes())
         check_bytes(other + steps * per_step,
-                    f"drawing {steps} step(s), each keeping a copy of the {times_text(extent)} canvas "
+                    f"drawing {steps} step(s){each}, each keeping a copy of the {times_text(extent)} canvas "
                     f"({human_bytes(per_step)} per step),",
                     hint=f"use --max-steps {fit} or fewer", hint_zh=f"请把 --max-steps 设为 {fit} 或更少")
 
@@ -228,10 +236,12 @@ def trace_scatter(
     bias: float | None = None,
     channels: bool = False,
     max_steps: int | None = None,
+    traces: int = 1,
 ) -> ScatterTrace:
     """Record the scatter, step by step. ``channels=True``: axis 0 of both arrays is C_in.
 
-    Every cost (memory, multiply-adds, recorded writes) is checked by :func:`scatter_cost` first.
+    Every cost (memory, multiply-adds, recorded writes) is checked by :func:`scatter_cost` first;
+    ``traces`` says how many traces like this one the caller keeps at once (one per output channel).
     Integer inputs compute in int64 (exact), refused where a sum could pass int64.
     """
     xa, ka = read_pair(x, kernel, channels)
@@ -243,7 +253,7 @@ def trace_scatter(
     extent = tuple(max(f, p + o) for f, p, o in zip(full, params.padding, out_spatial))
     total = math.prod(spatial)
     limit = total if max_steps is None else max(0, min(max_steps, total))
-    scatter_cost(spatial, ksize, xa.shape[0], extent, result_dtype(xa, ka).itemsize, limit)
+    scatter_cost(spatial, ksize, xa.shape[0], extent, result_dtype(xa, ka).itemsize, limit, traces)
     write_counts = _write_counts(spatial, ksize, params.stride, params.dilation, extent)
     dtype = exact_dtype(xa, ka, bias, int(write_counts.max()))
 

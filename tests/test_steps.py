@@ -159,3 +159,17 @@ def test_int64_sums_that_could_overflow_are_refused():
     tr = trace_scatter([[float(big)]], [[float(big)]])
     assert tr.output[0, 0] == 2.0**64
     assert trace_scatter([[3037000499]], [[3037000499]]).output[0, 0] == 3037000499**2  # fits
+
+
+def test_traces_kept_together_share_the_budget(monkeypatch):
+    monkeypatch.setenv("CONVT_MAX_BYTES", "500M")
+    x, k = np.ones((300, 300)), np.ones((2, 2))
+    assert len(trace_scatter(x, k, stride=2, max_steps=16).steps) == 16  # one channel: fits
+    with pytest.raises(ConvtError, match=r"16 step\(s\) in each of 16 output channels.*--max-steps \d+ or fewer") as e:
+        trace_scatter(x, k, stride=2, max_steps=16, traces=16)
+    fit = int(str(e.value).split("--max-steps ")[1].split()[0])
+    assert 0 < fit < 16 and len(trace_scatter(x, k, stride=2, max_steps=fit, traces=16).steps) == fit
+    with pytest.raises(ConvtError, match=r"canvas and its count map in each of 64 output channels"):
+        trace_scatter(x, k, stride=2, max_steps=0, traces=64)
+    with pytest.raises(ConvtError, match=r"in each of 4 output channels records 360,000 cell writes.*--channel"):
+        trace_scatter(np.ones((4, 4)), np.ones((300, 300)), max_steps=1, traces=4)
