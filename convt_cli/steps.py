@@ -212,8 +212,10 @@ def exact_dtype(xa: np.ndarray, ka: np.ndarray, bias: float | None, max_count: i
     dtype = result_dtype(xa, ka)
     if dtype.kind not in "iu":
         return dtype
-    largest = (int(np.abs(xa.astype(object)).max()) * int(np.abs(ka.astype(object)).max()) * xa.shape[0]
-               * max_count + (abs(int(bias)) if bias is not None else 0))
+    def max_abs(a: np.ndarray) -> int:
+        return max(abs(int(a.min())), abs(int(a.max()))) if a.size else 0
+
+    largest = max_abs(xa) * max_abs(ka) * xa.shape[0] * max_count + (abs(int(bias)) if bias is not None else 0)
     if largest > _INT64_MAX:
         raise ConvtError(
             f"these integer values could make sums of up to {largest:.3e} (max |input| × max |kernel| × terms per "
