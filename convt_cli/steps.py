@@ -215,7 +215,8 @@ def exact_dtype(xa: np.ndarray, ka: np.ndarray, bias: float | None, max_count: i
     def max_abs(a: np.ndarray) -> int:
         return max(abs(int(a.min())), abs(int(a.max()))) if a.size else 0
 
-    largest = max_abs(xa) * max_abs(ka) * xa.shape[0] * max_count + (abs(int(bias)) if bias is not None else 0)
+    int_bias = abs(int(bias)) if isinstance(bias, (int, np.integer)) else 0  # a float bias makes a float output
+    largest = max_abs(xa) * max_abs(ka) * xa.shape[0] * max_count + int_bias
     if largest > _INT64_MAX:
         raise ConvtError(
             f"these integer values could make sums of up to {largest:.3e} (max |input| × max |kernel| × terms per "
