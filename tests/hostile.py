@@ -5,10 +5,10 @@ time bound and an address-space limit, and check that it answered or refused pro
 library). Both return a :class:`Outcome`. The address-space limit is set with
 ``resource.setrlimit(RLIMIT_AS)`` in the child before it starts Python: importing torch alone maps
 about 650 MiB of address space (measured with ``ulimit -v``: 500, 550 and 600 MiB fail; 650 MiB
-imports torch 2.13 and runs a conv_transpose2d), so the default limit, 2 GiB, leaves room for torch plus a modest budget, while a
-run that grows past it dies with a MemoryError (exit 3) or is killed, both of which the checks
-reject. The memory budget inside the child is set below the limit (``CONVT_MAX_BYTES``), so a
-proper refusal comes first.
+imports torch 2.13 and runs a conv_transpose2d), so the default limit, 2 GiB, leaves room for
+torch plus a modest budget, while a run that grows past it dies with a MemoryError (exit 3) or is
+killed, both of which the checks reject. The memory budget inside the child is set below the
+limit (``CONVT_MAX_BYTES``), so a proper refusal comes first.
 
 ``assert_answer_or_error(outcome)``: exit 0 (an answer), or exit 1/2 with exactly one ``Error:``
 line on stderr (usage errors may add Click's ``Usage:``/``Try`` lines) and no traceback; never exit
