@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+from fractions import Fraction
 
 from .errors import ConvtError, MemoryBudgetError
 
@@ -29,22 +31,36 @@ def available_ram() -> int:
         return 4 * 1024**3
 
 
+_BYTES_RE = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)([A-Z]*)", re.ASCII)
+_MAX_TEXT = 40  # characters: a budget is a short number, never a long string to convert
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "…")
+
+
 def parse_bytes(text: str) -> int:
-    """``"2G"``, ``"512MiB"``, ``"1000000"`` → bytes."""
+    """``"2G"``, ``"512MiB"``, ``"1000000"`` → bytes.
+
+    ASCII digits only (no ``1_000``, no other scripts' digits), an optional decimal point and a
+    suffix (K, M, G, T, with or without B/iB: powers of 1024). A fraction of a byte is rounded
+    down to whole bytes (``1.5K`` is 1536, ``10.7`` is 10); a budget under one byte (``0.5``,
+    ``0``) is refused.
+    """
     raw = text.strip().upper().replace(" ", "")
-    digits = raw.rstrip("BKMGTI")
-    suffix = raw[len(digits):]
-    if suffix not in _SUFFIXES or not digits:
-        raise ConvtError(f"{ENV_VAR}={text!r} must be a number of bytes such as 2000000000, 512M or 2G")
-    try:
-        value = float(digits)
-    except ValueError:
+    match = _BYTES_RE.fullmatch(raw) if len(raw) <= _MAX_TEXT else None
+    if match is None or match.group(2) not in _SUFFIXES:
         raise ConvtError(
-            f"{ENV_VAR}={text!r} must be a number of bytes such as 2000000000, 512M or 2G"
-        ) from None
-    if not math.isfinite(value) or value <= 0:
-        raise ConvtError(f"{ENV_VAR}={text!r} must be a positive number of bytes")
-    return int(value * _SUFFIXES[suffix])
+            f"{ENV_VAR}={_shown(text)} must be a number of bytes in ASCII digits such as 2000000000, 512M or 2G",
+            zh=f"{ENV_VAR}={_shown(text)} 必须是用 ASCII 数字写的字节数，例如 2000000000、512M 或 2G",
+        )
+    value = math.floor(Fraction(match.group(1)) * _SUFFIXES[match.group(2)])
+    if value < 1:
+        raise ConvtError(
+            f"{ENV_VAR}={_shown(text)} is less than one byte; give a positive whole number of bytes such as 512M",
+            zh=f"{ENV_VAR}={_shown(text)} 不足一个字节；请给出正的整数字节数，例如 512M",
+        )
+    return value
 
 
 def max_bytes() -> int:
@@ -63,14 +79,14 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} PiB"  # pragma: no cover
 
 
-def check_bytes(nbytes: int, what: str) -> None:
-    """Raise :class:`MemoryBudgetError` when ``nbytes`` exceeds the budget."""
+def check_bytes(nbytes: int, what: str, *, hint: str = "", hint_zh: str = "") -> None:
+    """Raise :class:`MemoryBudgetError` when ``nbytes`` exceeds the budget; ``hint`` says what to change."""
     budget = max_bytes()
     if nbytes > budget:
         source = f"{ENV_VAR}" if os.environ.get(ENV_VAR) else f"half the available RAM; set {ENV_VAR} to change"
         raise MemoryBudgetError(
             f"{what} would need {human_bytes(nbytes)}, more than the memory budget of "
-            f"{human_bytes(budget)} ({source})",
-            zh=f"{what} 需要 {human_bytes(nbytes)}，超过内存预算 {human_bytes(budget)}（可用 {ENV_VAR} 调整）",
+            f"{human_bytes(budget)} ({source})" + (f"; {hint}" if hint else ""),
+            zh=f"{what} 需要 {human_bytes(nbytes)}，超过内存预算 {human_bytes(budget)}（可用 {ENV_VAR} 调整）"
+            + (f"；{hint_zh or hint}" if hint else ""),
         )
-

@@ -29,8 +29,20 @@ def make_console(*, no_color: bool = False, width: int | None = None, record: bo
     )
 
 
+def _os_error(path: Path, exc: OSError, doing: str, doing_zh: str) -> ConvtError:
+    reason = exc.strerror or str(exc)
+    return ConvtError(f"cannot {doing} {str(path)!r}: {reason}", zh=f"无法{doing_zh} {str(path)!r}：{reason}")
+
+
+def _name_max(parent: Path) -> int:
+    try:
+        return os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
 def check_export_path(path: str | Path, force: bool = False) -> Path:
-    """Validate an export target before any work is done."""
+    """Validate an export target before any work is done (every OS refusal becomes a ConvtError)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
@@ -40,36 +52,72 @@ def check_export_path(path: str | Path, force: bool = False) -> Path:
             zh=f"导出文件 {str(p)!r} 的扩展名 {suffix or '（无）'} 不受支持；请用 .svg、.html 或 .txt",
         )
     parent = p.parent if str(p.parent) else Path(".")
-    if not parent.exists():
-        raise ConvtError(f"export directory {str(parent)!r} does not exist",
-                         zh=f"导出目录 {str(parent)!r} 不存在")
-    if not parent.is_dir():
-        raise ConvtError(f"export directory {str(parent)!r} is not a directory",
-                         zh=f"{str(parent)!r} 不是目录")
-    if p.is_dir():
-        raise ConvtError(f"export path {str(p)!r} is a directory", zh=f"导出路径 {str(p)!r} 是目录")
-    if p.exists() and not force:
-        raise ConvtError(f"export file {str(p)!r} already exists; use --force to overwrite it",
-                         zh=f"导出文件 {str(p)!r} 已存在；用 --force 覆盖")
-    if not os.access(parent, os.W_OK):
+    try:
+        if not parent.exists():
+            raise ConvtError(f"export directory {str(parent)!r} does not exist",
+                             zh=f"导出目录 {str(parent)!r} 不存在")
+        if not parent.is_dir():
+            raise ConvtError(f"export directory {str(parent)!r} is not a directory",
+                             zh=f"{str(parent)!r} 不是目录")
+        limit = _name_max(parent)
+        if len(os.fsencode(p.name)) > limit:
+            raise ConvtError(
+                f"export file name {p.name[:40]!r}… is {len(os.fsencode(p.name))} bytes long; this file system "
+                f"allows at most {limit}",
+                zh=f"导出文件名 {p.name[:40]!r}… 长 {len(os.fsencode(p.name))} 字节；此文件系统最多允许 {limit} 字节",
+            )
+        if p.is_dir():
+            raise ConvtError(f"export path {str(p)!r} is a directory", zh=f"导出路径 {str(p)!r} 是目录")
+        if p.exists() and not force:
+            raise ConvtError(f"export file {str(p)!r} already exists; use --force to overwrite it",
+                             zh=f"导出文件 {str(p)!r} 已存在；用 --force 覆盖")
+    except OSError as exc:  # e.g. a directory that cannot be searched, a name too long for the system
+        raise _os_error(p, exc, "use the export path", "使用导出路径") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
         raise ConvtError(f"export directory {str(parent)!r} is not writable",
                          zh=f"导出目录 {str(parent)!r} 不可写")
     return p
 
 
-def write_atomic(path: str | Path, text: str, force: bool = False) -> Path:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
-    p = check_export_path(path, force)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+def _new_file_mode(existing: Path) -> int:
+    """The mode a plainly created file gets (0666 less the umask), or the overwritten file's mode."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        return existing.stat().st_mode & 0o7777
+    except OSError:
+        pass
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_atomic(path: str | Path, text: str, force: bool = False) -> Path:
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place.
+
+    The file gets the mode an ordinary new file would (the umask honoured; an overwritten file keeps
+    its mode). A failed write (a full disk, a vanished directory) leaves nothing behind and is a
+    ConvtError naming the path and the system's reason.
+    """
+    p = check_export_path(path, force)
+    parent = p.parent if str(p.parent) else Path(".")
+    data = text.encode("utf-8")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".convt-", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise _os_error(p, exc, "write the export file", "写入导出文件") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _new_file_mode(p))
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise _os_error(p, exc, "write the export file", "写入导出文件") from None
         raise
     return p
 

@@ -13,6 +13,7 @@ messages (docs/semantics.md §2).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -408,26 +409,37 @@ def search_target(
         ConvTransposeParams.make(1, stride or max(output_padding + 1, 1), 0, output_padding, dilation)
     kernels = (kernel,) if kernel is not None else tuple(range(1, _bound(max_kernel, "max_kernel") + 1))
     strides = (stride,) if stride is not None else tuple(range(1, _bound(max_stride, "max_stride") + 1))
-    found: list[Candidate] = []
+    # Each axis is solved on its own (cached for axes of the same size and target); the combinations
+    # are counted before any is built, and a search that would list too many is refused.
+    solutions: dict[tuple[int, int], list[list[tuple[int, int, int, bool]]]] = {}
     for k in kernels:
         for s in strides:
-            per_axis = [_axis_solutions(i, t, k, s, dilation, padding, output_padding) for i, t in zip(size, target)]
-            if not all(per_axis):
-                continue
-            verdict = overlap_verdict((k,) * len(size), (s,) * len(size), (dilation,) * len(size), 0)
-            for combo in _product(per_axis):
-                ps = tuple(p for p, _ in combo)
-                ops = tuple(op for _, op in combo)
-                outs = tuple(output_size(i, k, s, p, op, dilation) for i, (p, op) in zip(size, combo))
-                keeps = all(
-                    _edge_kept(0, i, k, s, dilation, p, o) and _edge_kept(i - 1, i, k, s, dilation, p, o)
-                    for i, p, o in zip(size, ps, outs)
-                )
-                found.append(Candidate(
-                    kernel=k, stride=s, dilation=dilation, padding=ps, output_padding=ops, out_sizes=outs,
-                    overlap_kind=verdict.kind, per_cell=verdict.per_cell, keeps_edges=keeps,
-                    sam3=(k == 2 and s == 2 and dilation == 1 and not any(ps) and not any(ops)),
-                ))
+            cache: dict[tuple[int, int], list[tuple[int, int, int, bool]]] = {}
+            per_axis = []
+            for i, t in zip(size, target):
+                if (i, t) not in cache:
+                    cache[(i, t)] = [
+                        (p, op, t, _edge_kept(0, i, k, s, dilation, p, t)
+                         and _edge_kept(i - 1, i, k, s, dilation, p, t))
+                        for p, op in _axis_solutions(i, t, k, s, dilation, padding, output_padding)
+                    ]
+                per_axis.append(cache[(i, t)])
+            if all(per_axis):
+                solutions[(k, s)] = per_axis
+    counts = {ks: math.prod(len(a) for a in per_axis) for ks, per_axis in solutions.items()}
+    _check_search_size(counts, kernels, strides, len(size))
+    found: list[Candidate] = []
+    for (k, s), per_axis in solutions.items():
+        verdict = overlap_verdict((k,) * len(size), (s,) * len(size), (dilation,) * len(size), 0)
+        sam3_ks = k == 2 and s == 2 and dilation == 1
+        for combo in itertools.product(*per_axis):
+            ps = tuple(c[0] for c in combo)
+            ops = tuple(c[1] for c in combo)
+            found.append(Candidate(
+                kernel=k, stride=s, dilation=dilation, padding=ps, output_padding=ops,
+                out_sizes=tuple(c[2] for c in combo), overlap_kind=verdict.kind, per_cell=verdict.per_cell,
+                keeps_edges=all(c[3] for c in combo), sam3=sam3_ks and not any(ps) and not any(ops),
+            ))
     found.sort(key=lambda c: c.rank_key)
     return TargetSearch(
         in_spatial=size,
@@ -441,11 +453,35 @@ def search_target(
     )
 
 
-def _product(lists: list[list[tuple[int, int]]]) -> list[tuple[tuple[int, int], ...]]:
-    combos: list[tuple[tuple[int, int], ...]] = [()]
-    for options in lists:
-        combos = [c + (o,) for c in combos for o in options]
-    return combos
+MAX_CANDIDATES = 100_000  # combinations a --target search lists (about 2 s to build and rank)
+
+
+def _check_search_size(counts: dict[tuple[int, int], int], kernels: tuple[int, ...], strides: tuple[int, ...],
+                       ndim: int) -> None:
+    """Refuse a search that would list more than MAX_CANDIDATES, naming the bounds that fit."""
+    total = sum(counts.values())
+    if total <= MAX_CANDIDATES:
+        return
+    hints: list[str] = []
+    if len(strides) > 1:
+        fit = max((s for s in strides if sum(n for (_, s2), n in counts.items() if s2 <= s) <= MAX_CANDIDATES),
+                  default=0)
+        if fit:
+            hints.append(f"--max-stride {fit}")
+    if len(kernels) > 1:
+        fit = max((k for k in kernels if sum(n for (k2, _), n in counts.items() if k2 <= k) <= MAX_CANDIDATES),
+                  default=0)
+        if fit:
+            hints.append(f"--max-kernel {fit}")
+    change = (" or ".join(hints) + ", or " if hints else "") + "fix -k, -s, -p or --output-padding"
+    raise ConvtError(
+        f"the search would list {total:,} combinations (kernel sizes up to {max(kernels)}, strides up to "
+        f"{max(strides)}, every padding and output_padding on {ndim} {'axis' if ndim == 1 else 'axes'}), more than the "
+        f"{MAX_CANDIDATES:,} it lists; use {change}",
+        zh=f"搜索将列出 {total:,} 种组合（卷积核尺寸至多 {max(kernels)}、stride 至多 {max(strides)}、"
+           f"{ndim} 个轴上的所有 padding 与 output_padding），超过上限 {MAX_CANDIDATES:,}；请用 "
+           + (" 或 ".join(hints) + "，或 " if hints else "") + "固定 -k、-s、-p 或 --output-padding",
+    )
 
 
 # --------------------------------------------------------------------------------------------

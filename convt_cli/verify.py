@@ -38,6 +38,8 @@ import numpy as np
 from .errors import ConvtError
 from .limits import check_bytes
 from .shapes import ConvTransposeParams, output_shape, output_size
+from .tolerance import FLOAT32_PATH_TOLERANCE, VALUE_TOLERANCE, Tolerance, compare_arrays
+from .tolerance import pow2 as _pow2
 
 SCHEMA = "convt.verify/1"
 DTYPES = ("float64", "float32", "float16", "bfloat16")
@@ -47,56 +49,6 @@ SUSPECT_CHANCE = 0.05
 ALL_DIMS = (1, 2, 3)
 
 Subject = Callable[..., object]
-
-
-# ---------------------------------------------------------------------------------------------------
-# Tolerances
-# ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """``|a − e| ≤ atol + per_term·L + rtol·|e|``, ``L = C_in/groups · ∏k`` (the reduction length)."""
-
-    rtol: float
-    atol: float
-    per_term: float = 0.0
-    source: str = ""
-
-    def atol_for(self, reduction: int) -> float:
-        return self.atol + self.per_term * reduction
-
-    @property
-    def scaled(self) -> bool:
-        return self.per_term > 0
-
-    def formula(self) -> str:
-        text = f"|a − e| ≤ {self.atol:g} + {self.rtol:g}·|e|"
-        if self.scaled:
-            text += f" + {_pow2(self.per_term)}·L, L = C_in/groups·∏k"
-        return text
-
-    def as_json(self) -> dict[str, object]:
-        return {"rtol": self.rtol, "atol": self.atol, "atol_per_reduction_term": self.per_term,
-                "formula": self.formula(), "source": self.source}
-
-
-def _pow2(value: float) -> str:
-    exp = math.log2(value)
-    return f"2^{int(exp)}" if exp == int(exp) else f"{value:g}"
-
-
-# float64: engine vs torch differ only by summation order (~1e-16 per term); 1e-10 leaves room and
-# still catches any real mistake. float32: FACTS.md §3 (torch.testing defaults). float16/bfloat16:
-# FACTS.md §3 defaults plus one machine epsilon per reduction term, because CPU low-precision
-# kernels fail the defaults (errors up to 0.04 / 0.38 measured there).
-VALUE_TOLERANCE = {
-    "float64": Tolerance(1e-10, 1e-10, source="convt: float64 vs float64, summation order only"),
-    "float32": Tolerance(1.3e-6, 1e-5, source="FACTS.md §3 (torch.testing float32 defaults)"),
-    "float16": Tolerance(1e-3, 1e-5, 2.0**-10, source="FACTS.md §3 float16 defaults + eps·L"),
-    "bfloat16": Tolerance(1.6e-2, 1e-5, 2.0**-7, source="FACTS.md §3 bfloat16 defaults + eps·L"),
-}
-FLOAT32_PATH_TOLERANCE = VALUE_TOLERANCE["float32"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -609,27 +561,10 @@ def _to_float64(value: object) -> np.ndarray:
 
 def compare_values(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, reduction: int,
                    name: str = "values") -> Check:
-    """Shapes first, then ``|a − e| ≤ atol + per_term·L + rtol·|e|`` everywhere (NaN fails)."""
+    """Shapes first, then the tolerance rule of :mod:`convt_cli.tolerance` (non-finite as PyTorch)."""
     text = tol.formula() + (f" (L = {reduction})" if tol.scaled else "")
-    if actual.shape != expected.shape:
-        return Check(name, False, None, None, text,
-                     f"shape {list(actual.shape)} differs from PyTorch's {list(expected.shape)}")
-    if actual.size == 0:
-        return Check(name, True, 0.0, 0.0, text)
-    diff = np.abs(actual - expected)
-    bound = tol.atol_for(reduction) + tol.rtol * np.abs(expected)
-    bad = ~(diff <= bound)
-    finite = np.isfinite(diff)
-    max_abs = float(diff.max()) if finite.all() else (math.nan if np.isnan(diff).any() else math.inf)
-    scale = float(np.abs(expected).max())
-    max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else math.inf)
-    if not bad.any():
-        return Check(name, True, max_abs, max_rel, text)
-    excess = np.where(finite, diff - bound, np.inf)
-    idx = np.unravel_index(int(np.argmax(np.where(bad, excess, -np.inf))), diff.shape)
-    msg = (f"{int(bad.sum())} of {diff.size} values outside the tolerance; worst at {list(map(int, idx))}: "
-           f"expected {expected[idx]:.6g}, got {actual[idx]:.6g}")
-    return Check(name, False, max_abs, max_rel, text, msg)
+    cmp = compare_arrays(actual, expected, tol, reduction)
+    return Check(name, cmp.passed, cmp.max_abs, cmp.max_rel, text, cmp.message(actual.shape, expected.shape))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -26,11 +26,14 @@ from .engine import result_dtype
 from .errors import ConvtError
 from .limits import check_bytes
 from .shapes import ConvTransposeParams, output_shape
-from .steps import StepRecord, read_pair
+from .steps import MAX_RECORDED_WRITES, MAX_SCATTER_OPS, StepRecord, exact_dtype, read_pair, times_text
 
 # The matrix view is for sizes that fit on a screen: at most this many entries in C.
 MATRIX_MAX_CELLS = 1024
 MATRIX_MAX_INPUTS = 32  # rows of C (input elements, all channels)
+
+GATHER_STEP_TAP_BYTES = 300  # one tap of a recorded GatherStep (window position, terms); measured ~230
+GATHER_TERM_BYTES = 130  # each further channel term (measured ~110)
 
 # Kinds of cells in the gather view's padded input.
 PAD, INSERTED, ELEMENT = 0, 1, 2
@@ -92,13 +95,22 @@ def gather_view(
     spatial, ksize = xa.shape[1:], ka.shape[1:]
     out = output_shape(spatial, ksize, params)
     c = xa.shape[0]
-    dtype = result_dtype(xa, ka) if bias is None else result_dtype(xa, ka, np.asarray(bias))
+    taps, cells = math.prod(ksize), math.prod(out)
+    total = cells
+    limit = total if max_steps is None else max(0, min(max_steps, total))
+    _gather_cost(ksize, out, c, limit)
+    max_terms = c * math.prod(min(k, i) for k, i in zip(ksize, spatial))
+    dtype = exact_dtype(xa, ka, bias, max_terms // c)
+    if bias is not None:
+        dtype = np.result_type(dtype, np.asarray(bias))
     inserted_shape = tuple((i - 1) * s + 1 for i, s in zip(spatial, params.stride))
     before = tuple(d * (k - 1) - p for d, k, p in zip(params.dilation, ksize, params.padding))
     after = tuple(b + op for b, op in zip(before, params.output_padding))
     padded_shape = tuple(o + d * (k - 1) for o, d, k in zip(out, params.dilation, ksize))
     check_bytes(c * (math.prod(inserted_shape) + math.prod(padded_shape)) * dtype.itemsize
-                + math.prod(padded_shape) + math.prod(out) * dtype.itemsize, "the gather view's padded input")
+                + math.prod(padded_shape) + math.prod(out) * dtype.itemsize
+                + limit * taps * (GATHER_STEP_TAP_BYTES + GATHER_TERM_BYTES * (c - 1)),
+                "the gather view's padded input and recorded steps")
 
     zi = np.zeros((c,) + inserted_shape, dtype=dtype)
     zi[(slice(None),) + tuple(slice(None, None, s) for s in params.stride)] = xa
@@ -127,8 +139,6 @@ def gather_view(
     if bias is not None:
         output = output + np.asarray(bias, dtype=dtype)
 
-    total = math.prod(out)
-    limit = total if max_steps is None else max(0, min(max_steps, total))
     steps = []
     for number, index in enumerate(itertools.islice(itertools.product(*(range(o) for o in out)), limit), start=1):
         window = tuple(tuple(i + j * d for i, j, d in zip(index, tap, params.dilation)) for tap in taps)
@@ -142,6 +152,33 @@ def gather_view(
         pad_before=before, pad_after=after, padded=padded, kinds=kinds, rotated=rotated, steps=tuple(steps),
         total_steps=total, output=output,
     )
+
+
+def _gather_cost(ksize: tuple[int, ...], out: tuple[int, ...], channels: int, steps: int) -> None:
+    """Refuse, before any work, a gather view whose multiply-adds or recorded terms are too many."""
+    taps, cells = math.prod(ksize), math.prod(out)
+    ops = taps * cells * channels
+    if ops > MAX_SCATTER_OPS:
+        raise ConvtError(
+            f"the gather view lays the {times_text(ksize)} kernel over each of the {cells:,} output cells "
+            f"({channels} channel(s)): {ops:.2e} multiply-adds, more than the {MAX_SCATTER_OPS:.0e} it computes; "
+            "use --view scatter (it skips the inserted zeros) or a smaller input or kernel",
+            zh=f"gather 视图要把 {times_text(ksize)} 的卷积核放到 {cells:,} 个输出单元上（{channels} 个通道）："
+               f"{ops:.2e} 次乘加，"
+               f"超过上限 {MAX_SCATTER_OPS:.0e}；请用 --view scatter（它跳过插入的零）或更小的输入、卷积核",
+        )
+    if steps * taps > MAX_RECORDED_WRITES:
+        fit = MAX_RECORDED_WRITES // taps
+        change = (f"use --max-steps {fit} or fewer" if fit else
+                  "use --max-steps 0 to draw only the result, or a smaller kernel")
+        change_zh = (f"请把 --max-steps 设为 {fit} 或更少" if fit else
+                     "请用 --max-steps 0 只画结果，或用更小的卷积核")
+        raise ConvtError(
+            f"drawing {steps} gather step(s) of a {times_text(ksize)} kernel records {steps * taps:,} kernel taps, "
+            f"more than the {MAX_RECORDED_WRITES:,} the gather view records; {change}",
+            zh=f"画 {steps} 个 gather 步骤、{times_text(ksize)} 的卷积核要记录 {steps * taps:,} 个卷积核元素，"
+               f"超过上限 {MAX_RECORDED_WRITES:,}；{change_zh}",
+        )
 
 
 @dataclass(frozen=True)
@@ -190,16 +227,21 @@ def matrix_view(
                f"{MATRIX_MAX_INPUTS} 个输入元素。请用更小的输入，或 --view scatter / --view gather",
         )
     dtype = result_dtype(xa, ka) if bias is None else result_dtype(xa, ka, np.asarray(bias))
+    if dtype.kind in "iu":  # integers compute in int64, refused where a sum could pass it
+        dtype = exact_dtype(xa, ka, bias, math.prod(min(k, i) for k, i in zip(ksize, spatial)))
     matrix = np.zeros((rows, cols), dtype=dtype)
     col_index = tuple(itertools.product(*(range(o) for o in out)))
     row_index = tuple((ch,) + pos for ch in range(c) for pos in itertools.product(*(range(i) for i in spatial)))
-    taps = list(itertools.product(*(range(k) for k in ksize)))
+    # Every tap of a row at once (rows ≤ MATRIX_MAX_INPUTS; a kernel may still be large): the output
+    # position of tap j from input position i is i*stride + j*dilation - padding.
+    tap_index = np.indices(ksize).reshape(len(ksize), -1)
+    offsets = tap_index * np.array(params.dilation)[:, None] - np.array(params.padding)[:, None]
     for r, (ch, *pos) in enumerate(row_index):
-        for tap in taps:
-            o = tuple(i * s + j * d - p for i, s, j, d, p in
-                      zip(pos, params.stride, tap, params.dilation, params.padding))
-            if all(0 <= oi < n for oi, n in zip(o, out)):
-                matrix[r, int(np.ravel_multi_index(o, out))] += ka[(ch,) + tap]
+        o = offsets + (np.array(pos) * np.array(params.stride))[:, None]
+        inside = np.all((o >= 0) & (o < np.array(out)[:, None]), axis=0)
+        if inside.any():
+            flat = np.ravel_multi_index(tuple(o[:, inside]), out)
+            np.add.at(matrix[r], flat, ka[ch].reshape(-1)[inside].astype(dtype, copy=False))
     x_flat = xa.reshape(-1).astype(dtype, copy=False)
     out_flat = matrix.T @ x_flat
     if bias is not None:

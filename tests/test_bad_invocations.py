@@ -55,6 +55,16 @@ CASES = [
     (["show", "--view", "sideways"], 2, ["sideways"]),
     (["show", "--lang", "fr"], 2, ["fr"]),
     (["show", "--max-steps", "-1"], 2, ["max-steps"]),
+    # show: hostile input (issue 16), refused before any work with what to change
+    (["show", "-i", "1,,2", "-k", "1"], 1, ["'1,,2'", "empty value between commas"]),
+    (["show", "--random-kernel", "1000x1000", "--no-torch"], 1, ["4,000,000 cell writes", "--max-steps 0"]),
+    (["show", "--random", "10x10", "--random-kernel", "100x100", "--no-torch", "--max-steps", "50"], 1,
+     ["500,000 cell writes", "--max-steps 20 or fewer"]),
+    (["show", "--random-kernel", "1000x1000", "--no-torch", "--max-steps", "0", "--view", "gather"], 1,
+     ["1.00e+12 multiply-adds", "--view scatter"]),
+    (["show", "--random", "1000x1000", "--random-kernel", "1000x1000", "--no-torch", "--max-steps", "0"], 1,
+     ["1.00e+12 multiply-adds", "smaller input or kernel"]),
+    (["show", "--export", "a" * 300 + ".svg", "--no-torch"], 1, ["bytes long", "at most"]),
     # verify
     (["verify", "--dims", "4"], 2, ["dims"]),
     (["verify", "--dtype", "int8"], 2, ["int8"]),
@@ -82,6 +92,8 @@ CASES = [
     (["shape", "64", "-k", "2", "-s", "2", "--output-padding", "2"], 1, ["output_padding=2"]),
     (["shape", "64", "-k", "0"], 1, ["kernel size 0"]),
     (["shape", "abc"], 1, ["whole number"]),
+    (["shape", "7x7x7", "--target", "20x20x20", "--max-kernel", "64", "--max-stride", "64"], 1,
+     ["34,635,764 combinations", "--max-stride 14"]),
     (["shape", "2", "-k", "1", "-p", "5"], 1, ["too small"]),
     (["shape"], 2, []),
     # compare
@@ -143,6 +155,9 @@ ZH_CASES = [
     (["show", "-i", "nofile.npy"], "输入文件 'nofile.npy' 不存在"),
     (["show", "-p", "3"], "太小"),
     (["show", "--export", "out.jpg", "--no-torch"], "不受支持"),
+    (["show", "-i", "1,,2", "-k", "1"], "在逗号之间缺少值"),
+    (["show", "--random-kernel", "1000x1000", "--no-torch"], "超过步骤视图的上限 200,000"),
+    (["shape", "7x7x7", "--target", "20x20x20", "--max-kernel", "64", "--max-stride", "64"], "超过上限 100,000"),
 ]
 
 

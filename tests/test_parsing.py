@@ -170,3 +170,83 @@ def test_fuzz_per_dim(text):
     except ConvtError:
         return
     assert isinstance(value, (int, tuple))
+
+
+# Hostile input (issue 16): empty values, text too big to parse, stdin read with a bound, .npy byte
+# orders and extended precision; and the fast row conversion agrees with value-by-value parsing.
+
+
+@pytest.mark.parametrize("text", ["1,,2", "1, ,2", "1,2,", ",1", "1,2;3,,4", "1,2\n3,,4"])
+def test_an_empty_value_between_commas_is_an_error(text):
+    with pytest.raises(ConvtError, match="empty value between commas"):
+        parse_matrix_text(text)
+
+
+def test_text_file_over_the_parse_budget_is_refused_before_reading(tmp_path, monkeypatch):
+    import time
+
+    big = tmp_path / "big.csv"
+    line = ",".join(["1.5"] * 1000) + "\n"
+    big.write_text(line * 4000)  # 15.6 MB
+    monkeypatch.setenv("CONVT_MAX_BYTES", "50M")
+    start = time.perf_counter()
+    with pytest.raises(ConvtError, match=r"parsing input file big.csv \(15.3 MiB of text.*\.npy"):
+        read_matrix(str(big), "input")
+    assert time.perf_counter() - start < 1.0  # refused from the file size, nothing parsed
+
+
+def test_stdin_is_read_with_a_bound(monkeypatch):
+    import io
+    import sys
+
+    class Endless(io.RawIOBase):
+        """More text than the budget allows, without end: only a bounded read can finish."""
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            b[:] = b"1," * (len(b) // 2) + b"1" * (len(b) % 2)
+            return len(b)
+
+    monkeypatch.setenv("CONVT_MAX_BYTES", "1M")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Endless())))
+    with pytest.raises(ConvtError, match=r"input from stdin \(more than 64.0 KiB\)"):
+        read_matrix("-", "input")
+
+
+def test_big_endian_npy_reads_the_same_values(tmp_path):
+    for dtype in (">f8", ">f4", ">i4", ">i8", "<f8"):
+        a = np.arange(-3, 3, dtype=dtype).reshape(2, 3) * 3
+        np.save(tmp_path / "a.npy", a)
+        got = read_matrix(str(tmp_path / "a.npy"))
+        assert got.dtype.isnative and got.dtype.kind == np.dtype(dtype).kind
+        np.testing.assert_array_equal(got, a.astype(float))
+
+
+def test_extended_precision_npy_is_refused(tmp_path):
+    a = np.arange(4, dtype=np.longdouble)
+    if a.dtype.itemsize <= 8:
+        pytest.skip("this platform's long double is float64")
+    np.save(tmp_path / "a.npy", a)
+    with pytest.raises(ConvtError, match="float128.*save it as float64"):
+        read_matrix(str(tmp_path / "a.npy"))
+
+
+_numbers = st.one_of(st.integers(-(2**53), 2**53), st.floats(allow_nan=False, allow_infinity=False))
+
+
+def test_an_integer_beyond_2_53_in_a_row_of_floats_is_still_refused():
+    with pytest.raises(ConvtError, match="±2\\*\\*53"):
+        parse_matrix_text("9007199254740993, 1.5")
+
+
+@given(st.lists(st.lists(_numbers, min_size=3, max_size=3), min_size=1, max_size=4),
+       st.sampled_from([",", ", ", " ", "\t", " , "]))
+def test_fast_rows_agree_with_value_by_value_parsing(rows, sep):
+    text = "\n".join(sep.join(repr(v) if isinstance(v, float) else str(v) for v in row) for row in rows)
+    arr = parse_matrix_text(text)
+    flat = [v for row in rows for v in row]
+    expected_kind = "i" if all(isinstance(v, int) for v in flat) else "f"
+    assert arr.dtype.kind == expected_kind
+    np.testing.assert_array_equal(arr.reshape(-1), np.array(flat, dtype=arr.dtype))

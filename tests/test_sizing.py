@@ -299,3 +299,27 @@ def test_json_records_are_plain_data():
     assert data["output_size"] == [128, 128] and data["tensor"]["parameters"] == 3_277_440
     data = json.loads(json.dumps(search_dict(search_target((64,), (128,)))))
     assert data["count"] == len(data["candidates"]) and data["candidates"][0]["sam3_choice"] is True
+
+
+def test_target_search_too_big_is_refused_at_once_with_the_bounds_that_fit():
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(ConvtError, match=r"34,635,764 combinations.*on 3 axes.*--max-stride 14"):
+        search_target((7, 7, 7), (20, 20, 20), max_kernel=64, max_stride=64)
+    with pytest.raises(ConvtError, match=r"1,431,540 combinations.*--max-stride 26 or --max-kernel 4"):
+        search_target((7, 7), (20, 20), max_kernel=64, max_stride=64)
+    assert time.perf_counter() - start < 20  # generous: the count alone, not the 34 million candidates
+    fits = search_target((7, 7, 7), (20, 20, 20), max_kernel=64, max_stride=14)
+    assert 0 < len(fits.candidates) <= 100_000
+    assert all(c.stride <= 14 for c in fits.candidates)
+
+
+def test_target_search_3d_matches_the_per_axis_product():
+    one = search_target((7,), (20,), max_kernel=9, max_stride=6)
+    three = search_target((7, 7, 7), (20, 20, 20), max_kernel=9, max_stride=6)
+    per_ks: dict = {}
+    for c in one.candidates:
+        per_ks[(c.kernel, c.stride)] = per_ks.get((c.kernel, c.stride), 0) + 1
+    assert len(three.candidates) == sum(n**3 for n in per_ks.values())
+    assert all(c.out_sizes == (20, 20, 20) for c in three.candidates)

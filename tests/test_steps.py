@@ -107,3 +107,69 @@ def test_steps_replay_to_the_engine_output(case):
         for w in step.writes:
             assert w.after == w.before + w.contribution
     assert [s.index for s in tr.steps] == [tuple(i) for i in np.ndindex(*spatial)]
+
+
+# The cost model: refused up front with the numbers and what to change, or computed fast.
+
+
+def test_huge_stride_is_computed_from_the_scatter_itself():
+    tr = trace_scatter([[1, 2], [3, 4]], [[1, 0], [0, 1]], stride=2500, max_steps=4)
+    assert tr.canvas.shape == (2502, 2502)
+    assert tr.output[2500, 2500] == 4 and tr.output[2501, 2501] == 4 and int(tr.output.sum()) == 20
+    assert int(tr.write_counts.sum()) == 16
+
+
+def test_kernel_larger_than_the_input_goes_by_input_position():
+    rng = np.random.default_rng(3)
+    x, k = rng.normal(size=(2, 3, 2)), rng.normal(size=(2, 9, 11))
+    tr = trace_scatter(x, k, stride=(2, 3), dilation=(1, 2), padding=(1, 2), channels=True, max_steps=0)
+    np.testing.assert_allclose(tr.output, conv_transpose(x, k[:, None], stride=(2, 3), dilation=(1, 2),
+                                                         padding=(1, 2))[0], rtol=1e-12, atol=1e-12)
+
+
+def test_too_many_recorded_writes_names_the_max_steps_that_fit():
+    with pytest.raises(ConvtError, match=r"4,000,000 cell writes.*--max-steps 0 to draw only the result"):
+        trace_scatter(np.ones((2, 2)), np.ones((1000, 1000)), max_steps=4)
+    with pytest.raises(ConvtError, match=r"--max-steps 2000 or fewer"):
+        trace_scatter(np.ones((100, 100)), np.ones((10, 10)), max_steps=5000)
+
+
+def test_kept_canvas_copies_are_budgeted(monkeypatch):
+    monkeypatch.setenv("CONVT_MAX_BYTES", "500M")
+    with pytest.raises(ConvtError, match=r"5000 step\(s\).*600×600 canvas.*use --max-steps 178 or fewer"):
+        trace_scatter(np.ones((300, 300)), np.ones((2, 2)), stride=2, max_steps=5000)
+    assert len(trace_scatter(np.ones((300, 300)), np.ones((2, 2)), stride=2, max_steps=178).steps) == 178
+
+
+def test_too_much_work_is_refused():
+    with pytest.raises(ConvtError, match=r"1.00e\+12 multiply-adds"):
+        trace_scatter(np.ones((1000, 1000)), np.ones((1000, 1000)), max_steps=0)
+
+
+def test_small_integer_types_compute_in_int64():
+    x = np.full((3, 3), 100, dtype=np.int8)
+    tr = trace_scatter(x, np.ones((3, 3), dtype=np.int8), max_steps=1)
+    assert tr.output.dtype == np.int64 and int(tr.output.max()) == 900  # int8 would wrap to -124
+
+
+def test_int64_sums_that_could_overflow_are_refused():
+    big = 4294967296
+    with pytest.raises(ConvtError, match="beyond int64"):
+        trace_scatter([[big]], [[big]])
+    tr = trace_scatter([[float(big)]], [[float(big)]])
+    assert tr.output[0, 0] == 2.0**64
+    assert trace_scatter([[3037000499]], [[3037000499]]).output[0, 0] == 3037000499**2  # fits
+
+
+def test_traces_kept_together_share_the_budget(monkeypatch):
+    monkeypatch.setenv("CONVT_MAX_BYTES", "500M")
+    x, k = np.ones((300, 300)), np.ones((2, 2))
+    assert len(trace_scatter(x, k, stride=2, max_steps=16).steps) == 16  # one channel: fits
+    with pytest.raises(ConvtError, match=r"16 step\(s\) in each of 16 output channels.*--max-steps \d+ or fewer") as e:
+        trace_scatter(x, k, stride=2, max_steps=16, traces=16)
+    fit = int(str(e.value).split("--max-steps ")[1].split()[0])
+    assert 0 < fit < 16 and len(trace_scatter(x, k, stride=2, max_steps=fit, traces=16).steps) == fit
+    with pytest.raises(ConvtError, match=r"canvas and its count map in each of 64 output channels"):
+        trace_scatter(x, k, stride=2, max_steps=0, traces=64)
+    with pytest.raises(ConvtError, match=r"in each of 4 output channels records 360,000 cell writes.*--channel"):
+        trace_scatter(np.ones((4, 4)), np.ones((300, 300)), max_steps=1, traces=4)

@@ -157,3 +157,31 @@ def test_gather_and_matrix_equal_engine(cfg):
         assert "matrix view" in str(exc)
         return
     np.testing.assert_allclose(m.output, ref, rtol=1e-12, atol=1e-12)
+
+
+# The cost model: refused up front with the numbers and what to change, or computed fast.
+
+
+def test_gather_refuses_too_many_multiply_adds_before_any_work():
+    with pytest.raises(ConvtError, match=r"1,004,004 output cells.*multiply-adds.*--view scatter"):
+        gather_view(np.ones((2, 2)), np.ones((1000, 1000)), stride=2, max_steps=0)
+
+
+def test_gather_refuses_too_many_recorded_taps():
+    with pytest.raises(ConvtError, match=r"--max-steps 2000 or fewer"):
+        gather_view(np.ones((100, 100)), np.ones((10, 10)), max_steps=5000)
+
+
+def test_matrix_view_of_a_big_kernel_cropped_to_a_small_output():
+    k = np.arange(300 * 300, dtype=np.float64).reshape(300, 300)
+    mv = matrix_view([[2.0]], k, padding=149)
+    assert mv.out_shape == (2, 2)
+    np.testing.assert_array_equal(mv.output, conv_transpose(np.full((1, 1, 1, 1), 2.0), k[None, None],
+                                                            padding=149)[0, 0])
+
+
+def test_views_compute_small_integers_in_int64():
+    x = np.full((2, 2), 100, dtype=np.int8)
+    k = np.full((2, 2), 2, dtype=np.int8)
+    assert int(gather_view(x, k, stride=1).output.max()) == 800
+    assert int(matrix_view(x, k, stride=1).output.max()) == 800

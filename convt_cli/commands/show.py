@@ -169,23 +169,42 @@ class TorchCheck:
 
 
 def torch_check(case: Case) -> TorchCheck:
-    """The whole output from PyTorch versus convt's engine (docs/semantics.md §3 tolerances for the dtype)."""
+    """The whole output from PyTorch versus convt's engine, with the rule ``verify`` uses
+    (``convt_cli.tolerance``): PyTorch computes in float64 (the reference); convt's answer, in its own
+    dtype, must satisfy ``|a − e| ≤ atol + per_term·L + rtol·|e|`` with that dtype's tolerance and the
+    reduction length ``L = C_in/groups·∏k``; non-finite values compare as PyTorch's
+    ``assert_close(equal_nan=True)`` does (inf meets the same inf, NaN meets NaN).
+
+    The per-term allowance is at least one machine epsilon of the dtype times the largest product
+    ``max|x|·max|w|``: a sum of ``L`` products in that dtype may be off by that much per term, so
+    large values that cancel are not flagged (float16/bfloat16 already allow ``eps·L``)."""
+    import dataclasses
+    import math
+
     import numpy as np
 
     from ..engine import conv_transpose
     from ..reference import torch_conv_transpose
+    from ..tolerance import VALUE_TOLERANCE, compare_arrays
 
     p = case.params
     args = (case.x_full, case.w_full, case.bias_vec, p.stride, p.padding, p.output_padding, p.dilation, p.groups)
-    ours = conv_transpose(*args).astype(np.float64)
-    ref = torch_conv_transpose(*args).astype(np.float64)
-    # torch computes in the inputs' float dtype (float64 for integers): docs/semantics.md §3 tolerances for it.
-    low = np.result_type(case.x_full, case.w_full)
-    rtol, atol = (1.3e-6, 1e-5) if low.kind == "f" and low.itemsize < 8 else (1e-7, 1e-7)
-    diff = np.abs(ours - ref)
-    delta = float(diff.max()) if diff.size else 0.0
-    ok = bool(np.all(diff <= atol + rtol * np.abs(ref)))
-    return TorchCheck(delta, ok, f"atol {atol:g} + rtol {rtol:g}·|ref|")
+    ours = conv_transpose(*args)
+    ref = torch_conv_transpose(*args, dtype="float64")
+    kind = np.dtype(ours.dtype)
+    name = kind.name if kind.kind == "f" and kind.name in VALUE_TOLERANCE else "float64"
+    tol = VALUE_TOLERANCE[name]
+    if kind.kind == "f":
+        with np.errstate(over="ignore"):
+            largest = float(np.max(np.abs(case.x_full.astype(np.float64)))
+                            * np.max(np.abs(case.w_full.astype(np.float64))))
+        if math.isfinite(largest):
+            per_term = max(tol.per_term, float(np.finfo(kind).eps) * largest)
+            tol = dataclasses.replace(tol, per_term=per_term)
+    reduction = max(1, case.c_in // p.groups) * math.prod(case.w_full.shape[2:])
+    cmp = compare_arrays(ours, ref, tol, reduction)
+    delta = cmp.max_abs if cmp.max_abs is not None else math.inf
+    return TorchCheck(delta, cmp.passed, tol.formula() + (f" (L = {reduction})" if tol.scaled else ""))
 
 
 def run_show(opts: dict[str, Any]) -> int:
@@ -214,7 +233,8 @@ def run_show(opts: dict[str, Any]) -> int:
     pd = {"stride": p.stride, "padding": p.padding, "output_padding": p.output_padding, "dilation": p.dilation}
     records = []
     for job in case.jobs:
-        trace = trace_scatter(job.x, job.k, channels=True, bias=job.bias, max_steps=opts["max_steps"], **pd)
+        trace = trace_scatter(job.x, job.k, channels=True, bias=job.bias, max_steps=opts["max_steps"],
+                              traces=len(case.jobs), **pd)
         extra = None
         if view == "gather":
             extra = gather_view(job.x, job.k, channels=True, bias=job.bias, max_steps=opts["max_steps"], **pd)
@@ -296,7 +316,7 @@ def register(app: typer.Typer) -> None:
             "--random", help="A random input of this size (e.g. 3x3), small integers 0..9.")] = None,
         random_kernel: Annotated[Optional[str], typer.Option(
             "--random-kernel", help="A random kernel of this size (e.g. 2x2), small integers -1..2.")] = None,
-        seed: Annotated[Optional[int], typer.Option("--seed", help="Seed for --random/--random-kernel.")] = None,
+        seed: Annotated[Optional[int], typer.Option("--seed", min=0, help="Seed for --random/--random-kernel.")] = None,
         stride: Annotated[str, typer.Option("--stride", "-s", help="An int, or one per dim: 2,1.")] = DEFAULT_STRIDE,
         padding: Annotated[str, typer.Option("--padding", "-p", help="An int, or one per dim.")] = "0",
         output_padding: Annotated[str, typer.Option("--output-padding", help="An int, or one per dim.")] = "0",
