@@ -28,6 +28,8 @@ _NUMERIC_KINDS = "biuf"
 
 def as_array(value: object, name: str) -> np.ndarray:
     """Anything array-like (lists, NumPy, torch CPU tensors) → a numeric ndarray, never copied."""
+    if getattr(value, "requires_grad", False) and hasattr(value, "detach"):
+        value = value.detach()  # a trainable weight: read its values, as F.conv_transpose does
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError, RuntimeError) as exc:

@@ -15,16 +15,29 @@ from .errors import ConvtError
 
 
 def _as_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConvtError(f"{name}={value!r} must be an integer", zh=f"{name}={value!r} 必须是整数")
-    return int(value)
+    """An integer: Python and NumPy integers, and 0-d integer arrays or tensors (as PyTorch takes them)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if _is_zero_d(value) and not isinstance(value, bool):
+        kind = getattr(getattr(value, "dtype", None), "kind", None)  # NumPy: "i"/"u"; torch: no kind
+        is_int = kind in ("i", "u") if kind is not None else not getattr(value, "is_floating_point", lambda: True)()
+        if is_int and str(getattr(value, "dtype", "")) != "torch.bool":
+            return int(value.item())  # type: ignore[attr-defined]
+    shown = value.item() if _is_zero_d(value) else value  # type: ignore[attr-defined]
+    raise ConvtError(f"{name}={shown!r} must be an integer", zh=f"{name}={shown!r} 必须是整数")
+
+
+def _is_zero_d(value: object) -> bool:
+    """A 0-d NumPy array or torch tensor (``np.array(2)``, ``torch.tensor(2)``)."""
+    return getattr(value, "ndim", None) == 0 and hasattr(value, "item")
 
 
 def per_dim(value: object, ndim: int, name: str) -> tuple[int, ...]:
     """An int or a sequence of ``ndim`` ints → a tuple of ``ndim`` ints."""
-    if isinstance(value, (list, tuple)) or (
+    sequence = isinstance(value, (list, tuple)) or (
         hasattr(value, "__len__") and hasattr(value, "__getitem__") and not isinstance(value, str)
-    ):
+    )
+    if sequence and not _is_zero_d(value):
         items = tuple(value)  # type: ignore[arg-type]
         if len(items) == 1:
             items = items * ndim

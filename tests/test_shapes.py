@@ -147,3 +147,28 @@ def test_validation_parity_with_torch(cfg):
     assert ours_ok == torch_ok, (x_shape, w_shape, b_shape, params)
     if ours_ok:
         assert got.shape == tuple(ref.shape)
+
+
+# Parameters as PyTorch users pass them: 0-d arrays and tensors, tensors of ints, trainable weights.
+SCALAR_LIKE = [np.array(2), np.int64(2), torch.tensor(2), [np.array(2), torch.tensor(2)], torch.tensor([2, 2])]
+
+
+@pytest.mark.parametrize("stride", SCALAR_LIKE, ids=repr)
+def test_integer_scalars_and_tensors_as_parameters(stride):
+    x, w = np.arange(9.0).reshape(1, 1, 3, 3), np.arange(4.0).reshape(1, 1, 2, 2)
+    expected = F.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w), stride=2).numpy()
+    np.testing.assert_array_equal(conv_transpose(x, w, stride=stride), expected)
+
+
+@pytest.mark.parametrize("stride", [np.array(2.0), torch.tensor(2.0), np.array(True), 2.5], ids=repr)
+def test_non_integer_scalars_are_refused_by_value(stride):
+    with pytest.raises(ConvtError, match=r"stride=(2\.0|True|2\.5) must be an integer"):
+        conv_transpose(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), stride=stride)
+
+
+def test_a_weight_that_requires_grad_is_read_like_torch_reads_it():
+    w = torch.arange(4.0, dtype=torch.float64).reshape(1, 1, 2, 2).requires_grad_()
+    x = torch.arange(9.0, dtype=torch.float64).reshape(1, 1, 3, 3)
+    expected = F.conv_transpose2d(x, w, stride=2).detach().numpy()
+    np.testing.assert_array_equal(conv_transpose(x, w, stride=2), expected)
+    assert w.requires_grad and w.grad is None  # the caller's tensor is untouched
