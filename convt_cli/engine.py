@@ -47,6 +47,31 @@ def result_dtype(*arrays: np.ndarray) -> np.dtype:
     return np.dtype(np.int64) if dtype.kind == "b" else dtype
 
 
+_INT64_MAX = 2**63 - 1
+
+
+def exact_result_dtype(arrays: tuple[np.ndarray, np.ndarray], terms: int, int_bias: int = 0) -> np.dtype:
+    """The result type of (input, weight): NumPy's for floats; for integers int64 (PyTorch's one integer
+    type for transposed convolution), refused where a sum of ``terms`` products could pass it."""
+    dtype = result_dtype(*arrays)
+    if dtype.kind not in "iu":
+        return dtype
+
+    def max_abs(a: np.ndarray) -> int:
+        return max(abs(int(a.min())), abs(int(a.max()))) if a.size else 0
+
+    largest = max_abs(arrays[0]) * max_abs(arrays[1]) * terms + int_bias
+    if largest > _INT64_MAX:
+        raise ConvtError(
+            f"these integer values could make sums of up to {largest:.3e} (max |input| × max |kernel| × terms per "
+            "cell), beyond int64 (±9.22e18), so the exact sum cannot be shown; give the values as floats "
+            "(e.g. 4294967296.0) to compute in float64, or use smaller values",
+            zh=f"这些整数的和可能达到 {largest:.3e}（最大 |输入| × 最大 |卷积核| × 每格项数），超出 int64（±9.22e18），"
+               "无法给出精确的和；请把值写成浮点数（如 4294967296.0）以 float64 计算，或用更小的值",
+        )
+    return np.dtype(np.int64)
+
+
 def prepare(
     x: object,
     weight: object,
@@ -115,15 +140,20 @@ def conv_transpose(
 
     ``x`` is ``(N, C_in, *spatial)`` or unbatched ``(C_in, *spatial)``; ``weight`` is
     ``(C_in, C_out/groups, *k)``; ``bias`` is ``(C_out,)``. Per-dim parameters are an int or one
-    int per spatial dim. Returns an array of NumPy's result type of the inputs. Raises
+    int per spatial dim. Returns an array of NumPy's result type of the inputs; integer inputs compute
+    exactly in int64 (as PyTorch's integer type), refused where a sum could pass int64. Raises
     :class:`ConvtError` for every configuration PyTorch rejects, before computing anything.
 
     >>> conv_transpose([[[[1, 2], [3, 4]]]], [[[[1, 0], [0, 1]]]], stride=2)[0, 0].tolist()
     [[1, 0, 2, 0], [0, 1, 0, 2], [3, 0, 4, 0], [0, 3, 0, 4]]
     """
     xa, wa, ba, params, shapes = prepare(x, weight, bias, stride, padding, output_padding, dilation, groups)
-    arrays = (xa, wa) if ba is None else (xa, wa, ba)
-    dtype = result_dtype(*arrays)
+    nd = params.ndim
+    dtype = result_dtype(*((xa, wa) if ba is None else (xa, wa, ba)))
+    if dtype.kind in "iu":  # every term of one output cell: C_in/groups × the taps that can reach it
+        terms = xa.shape[-nd - 1] // params.groups * math.prod(min(k, i) for k, i in zip(wa.shape[2:], xa.shape[2:]))
+        int_bias = max(abs(int(ba.min())), abs(int(ba.max()))) if ba is not None and ba.size else 0
+        dtype = exact_result_dtype((xa, wa), terms, int_bias)
     return _scatter(xa, wa, ba, params, shapes, dtype)
 
 
@@ -151,10 +181,17 @@ def _scatter_direct(
     prod = np.matmul(wg[None], xg).reshape((n, c_out) + shapes.kernel + shapes.spatial)
     canvas = np.zeros((n, c_out) + extent, dtype=dtype)
     lead = (slice(None), slice(None))
-    for tap in itertools.product(*(range(k) for k in shapes.kernel)):
-        window = tuple(slice(j * d, j * d + (i - 1) * s + 1, s)
-                       for j, d, i, s in zip(tap, params.dilation, shapes.spatial, params.stride))
-        canvas[lead + window] += prod[lead + tap]
+    if taps <= positions:  # one strided add per tap: every input element's product with that tap
+        for tap in itertools.product(*(range(k) for k in shapes.kernel)):
+            window = tuple(slice(j * d, j * d + (i - 1) * s + 1, s)
+                           for j, d, i, s in zip(tap, params.dilation, shapes.spatial, params.stride))
+            canvas[lead + window] += prod[lead + tap]
+    else:  # a kernel larger than the input: one add per input element, its whole (dilated) kernel
+        every_tap = (slice(None),) * nd
+        for pos in itertools.product(*(range(i) for i in shapes.spatial)):
+            window = tuple(slice(q * s, q * s + (k - 1) * d + 1, d)
+                           for q, s, k, d in zip(pos, params.stride, shapes.kernel, params.dilation))
+            canvas[lead + window] += prod[lead + every_tap + pos]
     out = canvas[lead + tuple(slice(p, p + o) for p, o in zip(params.padding, shapes.out_spatial))]
     out = out + b.astype(dtype, copy=False).reshape((1, c_out) + (1,) * nd) if b is not None else out.copy()
     return out if shapes.batched else out[0]
@@ -185,6 +222,7 @@ def canvas_extent(shapes: TensorShapes, params: ConvTransposeParams) -> tuple[in
 _TINY_MATRIX = 1 << 14  # (taps x input positions) x output positions: the largest cached scatter matrix
 _TINY_WORK = 1 << 18  # multiply-adds of the scatter-matrix GEMM below which the tiny path is used
 _CHECK_FLOOR = 1 << 20  # working sets below this many bytes skip the RAM probe (unless CONVT_MAX_BYTES is set)
+_DIRECT_ABOVE = 8  # padded phase grid / input positions above which the literal scatter is cheaper
 _PHASED_ABOVE = 3  # all-taps GEMM result / output size above which the GEMM runs per phase
 _BLOCK = 1 << 21  # elements of GEMM product per chunk of images (bounds memory, keeps buffers reused)
 _CHUNK = 1 << 18  # elements per block of the elementwise (depthwise) path (measured: 2^17..2^19 best)
@@ -207,47 +245,51 @@ class _Plan:
     x_len: int  # length + the largest offset: the padded input per channel
     copy_free: bool  # the input itself is the flat layout (N == 1, no padding, no offsets)
     phases: tuple[_Phase, ...]
-    empty: tuple[tuple[slice, ...], ...]  # phases no tap reaches: bias (or zero) only
+    gaps: bool  # some output phases receive no tap: bias (or zero) only
 
 
 def _axis_phases(i: int, k: int, s: int, p: int, d: int, o: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
-    """Per output phase r of one dim: (r, count, [(tap j, input offset t_j)]) for taps that reach the input."""
-    phases = []
-    for r in range(min(s, o)):
+    """The output phases r of one dim that some tap reaches: (r, count, [(tap j, input offset t_j)]).
+
+    Tap j reaches phase r = (j*d - p) mod s (one phase per tap), so this costs O(k) whatever the stride;
+    phases no tap reaches (a stride larger than the kernel's span) are not listed."""
+    by_phase: dict[int, list[tuple[int, int]]] = {}
+    for j in range(k):
+        r = (j * d - p) % s
+        if r >= o:
+            continue
         m = (o - r + s - 1) // s
-        taps = []
-        for j in range(k):
-            num = r + p - j * d
-            if num % s == 0:
-                t = num // s
-                if t + m - 1 >= 0 and t <= i - 1:
-                    taps.append((j, t))
-        phases.append((r, m, taps))
-    return phases
+        t = (r + p - j * d) // s
+        if t + m - 1 >= 0 and t <= i - 1:
+            by_phase.setdefault(r, []).append((j, t))
+    return [(r, (o - r + s - 1) // s, taps) for r, taps in sorted(by_phase.items())]
+
+
+@functools.lru_cache(maxsize=1024)
+def _axis_layout(i: int, k: int, s: int, p: int, d: int, o: int) -> tuple[list, int, int]:
+    """One dim of the flat layout: its reached phases, the zeros before the input and the padded pitch."""
+    ph = _axis_phases(i, k, s, p, d, o)
+    ts = [(m, t) for _, m, taps in ph for _, t in taps]
+    lo = max([0] + [-t for _, t in ts])
+    hi = max([0] + [m - 1 + t - (i - 1) for m, t in ts])
+    return ph, lo, max([i + max(lo, hi)] + [m for _, m, _ in ph])
+
+
+def _axis_layouts(shapes: TensorShapes, params: ConvTransposeParams) -> list[tuple[list, int, int]]:
+    return [_axis_layout(*dims) for dims in zip(shapes.spatial, shapes.kernel, params.stride, params.padding,
+                                                 params.dilation, shapes.out_spatial)]
 
 
 @functools.lru_cache(maxsize=256)
 def _plan(shapes: TensorShapes, params: ConvTransposeParams) -> _Plan:
-    axes = []
-    leads, pitches = [], []
-    for i, k, s, p, d, o in zip(
-        shapes.spatial, shapes.kernel, params.stride, params.padding, params.dilation, shapes.out_spatial
-    ):
-        ph = _axis_phases(i, k, s, p, d, o)
-        ts = [(m, t) for _, m, taps in ph for _, t in taps]
-        lo = max([0] + [-t for _, t in ts])
-        hi = max([0] + [m - 1 + t - (i - 1) for m, t in ts])
-        pitch = max([i + max(lo, hi)] + [m for _, m, _ in ph])
-        axes.append(ph)
-        leads.append(lo)
-        pitches.append(pitch)
+    layouts = _axis_layouts(shapes, params)
+    axes = [ph for ph, _, _ in layouts]
+    leads = [lo for _, lo, _ in layouts]
+    pitches = [pitch for _, _, pitch in layouts]
     strides = [math.prod(pitches[a + 1:]) for a in range(len(pitches))]
-    phases, empty = [], []
+    phases = []
     for combo in itertools.product(*axes):
         index = tuple(slice(r, None, s) for (r, _, _), s in zip(combo, params.stride))
-        if any(not taps for _, _, taps in combo):
-            empty.append(index)
-            continue
         flat_taps, offsets = [], []
         for tap in itertools.product(*(taps for _, _, taps in combo)):
             flat_taps.append(int(np.ravel_multi_index(tuple(j for j, _ in tap), shapes.kernel)))
@@ -259,7 +301,8 @@ def _plan(shapes: TensorShapes, params: ConvTransposeParams) -> _Plan:
     copy_free = shapes.batch == 1 and max_off == 0 and tuple(pitches) == shapes.spatial
     return _Plan(
         pitch=tuple(pitches), lead=tuple(leads), block=block, length=length, x_len=length + max_off,
-        copy_free=copy_free, phases=tuple(phases), empty=tuple(empty),
+        copy_free=copy_free, phases=tuple(phases),
+        gaps=any(len(ph) < min(s, o) for ph, s, o in zip(axes, params.stride, shapes.out_spatial)),
     )
 
 
@@ -293,7 +336,11 @@ def _scatter(
     out_size = math.prod(out_shape)
     taps = math.prod(shapes.kernel)
     xb = x if shapes.batched else x[None]
-    kp = taps * math.prod(shapes.spatial)
+    if out_size == 0:  # an empty batch (or no output channels): nothing to compute, whatever the geometry
+        out = np.empty(out_shape, dtype=dtype)
+        return out if shapes.batched else out[0]
+    positions = math.prod(shapes.spatial)
+    kp = taps * positions
     o_flat = math.prod(shapes.out_spatial)
     if kp * o_flat <= _TINY_MATRIX and n * c_out * kp * o_flat <= _TINY_WORK:
         _check_memory(kp * o_flat + n * c_out * (kp + 1) + out_size, dtype, shapes)
@@ -301,11 +348,18 @@ def _scatter(
             out = _tiny(xb, w, b, params, shapes, dtype)
         return out if shapes.batched else out[0]
 
+    _check_memory(out_size, dtype, shapes)  # the output alone, before any planning (a huge stride)
     if dtype.kind == "f" and not all(np.isfinite(a).all() for a in (x, w, b) if a is not None and a.dtype.kind == "f"):
         # inf/NaN: the phase paths multiply by padding zeros (0 * inf = NaN) where PyTorch does not;
         # the literal scatter touches exactly the products PyTorch computes.
         with np.errstate(invalid="ignore", over="ignore"):
             return _scatter_direct(x, w, b, params, shapes, dtype)
+
+    if math.prod(pitch for _, _, pitch in _axis_layouts(shapes, params)) > _DIRECT_ABOVE * positions:
+        # The phases are computed on a grid of the input padded by the kernel's span; when that span
+        # dwarfs the input (a kernel much larger than the input), scattering each input element costs
+        # positions × taps, as PyTorch's col2im does, instead of grid × taps.
+        return _scatter_direct(x, w, b, params, shapes, dtype)
 
     plan = _plan(shapes, params)
     mode = _mode(cig, cog, plan)
@@ -317,9 +371,9 @@ def _scatter(
     out = np.empty(out_shape, dtype=dtype)
     out_g = out.reshape((n, g, cog) + shapes.out_spatial)
     bias = None if b is None else b.astype(dtype, copy=False).reshape((1, g, cog) + (1,) * nd)
-    for index in plan.empty:
-        out_g[(slice(None),) * 3 + index] = 0 if bias is None else bias
-    if n == 0 or not plan.phases:
+    if plan.gaps:  # phases no tap reaches hold the bias (or zero); the others are overwritten below
+        out_g[...] = 0 if bias is None else bias
+    if not plan.phases:
         return out if shapes.batched else out[0]
 
     xf = _flat_input(xb, plan, g, cig, dtype)

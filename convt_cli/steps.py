@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engine import as_array, result_dtype
+from .engine import as_array, exact_result_dtype, result_dtype
 from .errors import ConvtError
 from .shapes import ConvTransposeParams, canvas_size, output_shape
 
@@ -102,7 +102,6 @@ MAX_RECORDED_WRITES = 200_000  # cell writes recorded for the drawn steps: each 
 MAX_SCATTER_OPS = 10**9  # multiply-adds of the whole canvas (C · input cells · kernel taps): a few seconds
 WRITE_BYTES = 400  # one recorded CellWrite with one channel term (measured with tracemalloc: ~375)
 TERM_BYTES = 130  # each further channel term of a CellWrite (measured: ~125)
-_INT64_MAX = 2**63 - 1
 
 
 def times_text(shape: tuple[int, ...]) -> str:
@@ -209,23 +208,8 @@ def _write_counts(spatial: tuple[int, ...], ksize: tuple[int, ...], stride: tupl
 
 def exact_dtype(xa: np.ndarray, ka: np.ndarray, bias: float | None, max_count: int) -> np.dtype:
     """NumPy's result type, except that integers compute in int64; refused where the sums could pass it."""
-    dtype = result_dtype(xa, ka)
-    if dtype.kind not in "iu":
-        return dtype
-    def max_abs(a: np.ndarray) -> int:
-        return max(abs(int(a.min())), abs(int(a.max()))) if a.size else 0
-
     int_bias = abs(int(bias)) if isinstance(bias, (int, np.integer)) else 0  # a float bias makes a float output
-    largest = max_abs(xa) * max_abs(ka) * xa.shape[0] * max_count + int_bias
-    if largest > _INT64_MAX:
-        raise ConvtError(
-            f"these integer values could make sums of up to {largest:.3e} (max |input| × max |kernel| × terms per "
-            "cell), beyond int64 (±9.22e18), so the exact sum cannot be shown; give the values as floats "
-            "(e.g. 4294967296.0) to compute in float64, or use smaller values",
-            zh=f"这些整数的和可能达到 {largest:.3e}（最大 |输入| × 最大 |卷积核| × 每格项数），超出 int64（±9.22e18），"
-               "无法给出精确的和；请把值写成浮点数（如 4294967296.0）以 float64 计算，或用更小的值",
-        )
-    return np.dtype(np.int64)
+    return exact_result_dtype((xa, ka), xa.shape[0] * max_count, int_bias)
 
 
 def trace_scatter(
