@@ -10,12 +10,11 @@ so that the checkerboard figures come from real numbers rather than from the met
 
 from pathlib import Path
 
-import torch
-from safetensors.torch import save_file
-
 import dcgan
 import subpixel
+import torch
 import unet
+from safetensors.torch import save_file
 
 HERE = Path(__file__).resolve().parent
 

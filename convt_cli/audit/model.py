@@ -110,7 +110,8 @@ def find_function(spec: ModelSpec):
         raise ConvtError(
             f"MODEL {spec.text!r}: {spec.function} needs arguments ({', '.join(needed)}); give a function "
             "that builds the model with no arguments",
-            zh=f"MODEL {spec.text!r}：{spec.function} 需要参数（{', '.join(needed)}）；请给一个无需参数即可构建模型的函数",
+            zh=f"MODEL {spec.text!r}：{spec.function} 需要参数（{', '.join(needed)}）；"
+            "请给一个无需参数即可构建模型的函数",
         )
     return obj
 
@@ -152,7 +153,8 @@ def load_weights(torch, path_text: str) -> tuple[dict, str]:
         except ImportError:
             raise ConvtError("--weights: reading .safetensors needs the safetensors package; "
                              "install it with: pip install safetensors",
-                             zh="--weights：读取 .safetensors 需要 safetensors；请安装：pip install safetensors") from None
+                             zh="--weights：读取 .safetensors 需要 safetensors；"
+                             "请安装：pip install safetensors") from None
         try:
             return dict(load_file(str(path), device="cpu")), "safetensors"
         except Exception as exc:  # noqa: BLE001 - a damaged file: its own message
@@ -164,8 +166,8 @@ def load_weights(torch, path_text: str) -> tuple[dict, str]:
         raise ConvtError(
             f"--weights {path_text!r} was refused by torch.load(weights_only=True), which reads only plain "
             f"tensors and containers and never runs pickled code: {one_line(exc)}",
-            zh=f"--weights {path_text!r} 被 torch.load(weights_only=True) 拒绝（只读取张量和容器，从不执行 pickle 代码）："
-            f"{one_line(exc)}",
+            zh=f"--weights {path_text!r} 被 torch.load(weights_only=True) 拒绝"
+            f"（只读取张量和容器，从不执行 pickle 代码）：{one_line(exc)}",
         ) from None
     for key in ("state_dict", "model"):  # common checkpoint wrappers
         if isinstance(data, dict) and isinstance(data.get(key), dict):

@@ -118,8 +118,16 @@ def _shape(torch, value) -> list[int]:
     return [] if tensor is None else [int(s) for s in tensor.shape]
 
 
-def _call_text(name: str, kwargs: dict) -> str:
-    parts = [f"{k}={v!r}" for k, v in kwargs.items() if v is not None and k not in ("input", "weight", "bias")]
+def _call_text(func, name: str, kwargs: dict) -> str:
+    """``F.interpolate(scale_factor=2, mode='bilinear', align_corners=False)``: the arguments given, not defaults."""
+    import inspect
+
+    try:
+        defaults = {k: p.default for k, p in inspect.signature(func).parameters.items()}
+    except (TypeError, ValueError):
+        defaults = {}
+    parts = [f"{k}={v!r}" for k, v in kwargs.items()
+             if v is not None and k not in ("input", "weight", "bias") and not (k in defaults and defaults[k] == v)]
     return f"F.{name}({', '.join(parts)})"
 
 
@@ -180,7 +188,7 @@ def trace_module(torch, model, inputs: tuple, device: str, *, forward=None) -> l
             t0 = timer.start()
             out = func(*args, **kwargs)
             owner = next((n for n in reversed(stack) if n), "") or type(model).__name__
-            hit = Hit(name=f"{owner}/F.{name}", kind=name, op=_call_text(name, call),
+            hit = Hit(name=f"{owner}/F.{name}", kind=name, op=_call_text(func, name, call),
                       input_shape=_shape(torch, call.get("input")), output_shape=_shape(torch, out), call=call)
             timer.stop(hit, t0)
             hits.append(hit)
