@@ -146,6 +146,24 @@ def _bind(func, args, kwargs) -> dict:
         return {**dict(zip(names, args)), **kwargs}
 
 
+def check_channels(torch, weight, x) -> None:
+    """PyTorch's own CPU check of a transposed convolution's input channels, also on ``meta``.
+
+    The meta kernel of the convolution does not check them (torch 2.x), so a meta trace would
+    otherwise accept an input the real model rejects; the message is the one the CPU gives.
+    """
+    if not isinstance(x, torch.Tensor) or not isinstance(weight, torch.Tensor):
+        return
+    nd = weight.dim() - 2
+    if x.dim() not in (nd + 1, nd + 2):
+        return
+    channels = x.shape[-nd - 1]
+    if channels != weight.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to have "
+            f"{weight.shape[0]} channels, but got {channels} channels instead")
+
+
 def trace_module(torch, model, inputs: tuple, device: str, *, forward=None) -> list[Hit]:
     """Run ``model(*inputs)`` (or ``forward()``) once; every layer of interest in execution order."""
     import torch.nn.functional as F
@@ -164,6 +182,8 @@ def trace_module(torch, model, inputs: tuple, device: str, *, forward=None) -> l
 
     def pre(module, args):
         stack.append(names.get(id(module), ""))
+        if isinstance(module, kinds[:3]):
+            check_channels(torch, module.weight, args[0] if args else None)
         if isinstance(module, kinds):
             inside[0] += 1
             started.setdefault(id(module), []).append(timer.start())
@@ -185,6 +205,8 @@ def trace_module(torch, model, inputs: tuple, device: str, *, forward=None) -> l
             if name is None or inside[0]:
                 return func(*args, **kwargs)
             call = _bind(func, args, kwargs)
+            if "weight" in call:
+                check_channels(torch, call["weight"], call.get("input"))
             t0 = timer.start()
             out = func(*args, **kwargs)
             owner = next((n for n in reversed(stack) if n), "") or type(model).__name__
