@@ -37,7 +37,7 @@ def test_help_lists_every_command_and_does_not_import_torch():
         "from convt_cli.cli import app\n"
         "r = CliRunner().invoke(app, ['--help'])\n"
         "assert r.exit_code == 0, r.output\n"
-        "for name in ('show', 'verify', 'neck', 'shape', 'compare'):\n"
+        "for name in ('show', 'verify', 'neck', 'audit', 'shape', 'compare'):\n"
         "    assert name in r.stdout, name\n"
         "print('torch' in sys.modules)\n"
     )
