@@ -63,6 +63,33 @@ def test_json_schema_fields_and_totals():
     assert totals["flagged"] == 1
 
 
+def all_keys(node, out=None) -> set:
+    out = set() if out is None else out
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key != "onnx_attributes":  # the file's own attribute names
+                out.add(key)
+                all_keys(value, out)
+    elif isinstance(node, list):
+        for item in node:
+            all_keys(item, out)
+    return out
+
+
+def test_every_json_key_is_documented(tmp_path):
+    from test_audit import make_onnx
+
+    doc = (ROOT / "docs" / "audit-json.md").read_text(encoding="utf-8")
+    make_onnx(tmp_path / "m.onnx")
+    keys = set()
+    for args in (SUBPIXEL, UNET, [str(tmp_path / "m.onnx"), "--shape", "1x4x8x8"],
+                 ["examples/unet.py:build", "--shape", "1x3x64x64", "--device", "cpu"]):
+        result = run(*args, "--json")
+        assert result.exit_code == 0, result.output
+        keys |= all_keys(json.loads(result.stdout))
+    assert not sorted(key for key in keys if f"`{key}`" not in doc)
+
+
 def test_meta_without_weights_gives_null_phase_gain():
     data = json.loads(run("examples/subpixel.py:build", "--shape", "1x8x32x32", "--json").stdout)
     assert data["weights"]["reason"] == "meta" and data["weights"]["real"] is False
