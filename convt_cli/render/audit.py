@@ -7,7 +7,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..i18n import define, t
-from .neck import shape_text, si, time_text
+from .neck import shape_text, si, time_text  # also defines the neck.* labels used here
 from .verdict import verdict_short
 
 define(
@@ -98,7 +98,8 @@ def header(report, lang: str) -> Text:
         text.append(t("audit.onnx_input", lang, shape=shape))
     else:
         torch = f" · torch {report.torch_version}" if report.torch_version else ""
-        text.append(t("audit.input", lang, shape=shape, device=report.device, name=report.device_name, torch=torch))
+        name = t("neck.meta_name", lang) if report.device == "meta" else report.device_name
+        text.append(t("audit.input", lang, shape=shape, device=report.device, name=name, torch=torch))
     w = report.weights
     text.append("\n")
     if w.reason == "weights":

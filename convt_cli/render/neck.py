@@ -80,9 +80,9 @@ define(
         "neck.col.output": ("output", "输出"),
         "neck.all": ("all branches", "全部分支"),
         "neck.memory": (
-            "Memory estimate: {device} peak ≈ {peak} = 1.5×(weights {weights} + input {inp} + largest layer's "
+            "Memory estimate: {device} peak ≈ {peak}: 1.5×(weights {weights} + input {inp} + largest layer's "
             "in + out + workspace {step}){host}{budget}",
-            "内存估计：{device} 峰值 ≈ {peak} = 1.5×（权重 {weights} + 输入 {inp} + "
+            "内存估计：{device} 峰值 ≈ {peak}：1.5×（权重 {weights} + 输入 {inp} + "
             "最大一层的输入+输出+工作区 {step}）{host}{budget}",
         ),
         "neck.real_run": ("a real run's", "实际运行的"),
