@@ -3,6 +3,7 @@ direct convolution, the examples traced on meta and for real, weights files, ONN
 
 from __future__ import annotations
 
+import io
 import math
 import pickle
 from pathlib import Path
@@ -478,3 +479,68 @@ def test_index_is_infinite_only_when_the_mean_is_zero():
     pg = phase_gain(w, (2, 2), (0, 0), (1, 1))
     assert math.isinf(pg.worst) and pg.flagged
     assert phase_gain(np.zeros((1, 1, 2, 2)), (2, 2), (0, 0), (1, 1)).worst == 0.0
+
+
+# ------------------------------------------------------------------- functional calls, modules, dims
+
+
+FUNCTIONAL = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Up(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(4, 2, 3, 3))
+        self.up = nn.ConvTranspose3d(2, 2, 2, stride=2)
+        self.line = nn.ConvTranspose1d(2, 2, 4, stride=2, padding=1)
+
+    def forward(self, x):
+        y = F.conv_transpose2d(x, self.weight, stride=2, padding=1)
+        y = F.pixel_shuffle(torch.cat([y, y, y, y], dim=1), 2)
+        z = self.up(y.reshape(1, 2, 2, 7, 14))
+        return self.line(z.reshape(2, -1)[:, :8])
+
+
+def build():
+    return Up()
+'''
+
+
+@pytest.fixture()
+def functional_model(tmp_path, monkeypatch):
+    (tmp_path / "functional_model.py").write_text(FUNCTIONAL)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_functional_calls_module_names_and_every_dimension(functional_model, tmp_path):
+    torch.manual_seed(0)
+    import functional_model as fm
+
+    state = fm.build().state_dict()
+    torch.save(state, tmp_path / "w.pt")
+    # package.module:FUNC — the module found on sys.path
+    report = audit(make_config("functional_model:build", "1x4x4x4", str(tmp_path / "w.pt")))
+    kinds = [(la.name, la.kind) for la in report.layers]
+    assert kinds == [("Up/F.conv_transpose2d", "conv_transpose2d"), ("Up/F.pixel_shuffle", "pixel_shuffle"),
+                     ("up", "ConvTranspose3d"), ("line", "ConvTranspose1d")]
+    conv2d, _, conv3d, conv1d = report.layers
+    assert conv2d.output_shape == [1, 2, 7, 7] and conv2d.op == "F.conv_transpose2d(stride=2, padding=1)"
+    # the functional call's weight is the parameter "weight": its values come from the file
+    expected = phase_gain(state["weight"].double().numpy(), (2, 2), (1, 1), (1, 1)).worst
+    assert conv2d.phase_gain.worst == pytest.approx(expected)
+    assert conv3d.phase_gain.phase_shape == (2, 2, 2) and conv3d.overlap == "none"
+    # unbatched 1-d input (C, L): batch 1
+    assert conv1d.input_shape == [2, 8] and conv1d.output_shape == [2, 16]
+    assert conv1d.macs_scatter == scatter_macs(1, 2, 2, 1, (8,), (4,))
+    from rich.console import Console
+
+    from convt_cli.render.audit import render_audit
+
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(render_audit(report))
+    text = console.export_text()
+    assert "Up/F.conv_transpose2d" in text and "ConvTranspose3d(2, 2, kernel_size=(2, 2, 2)" in text

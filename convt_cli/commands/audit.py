@@ -70,7 +70,6 @@ def register(app: typer.Typer) -> None:
 def _write_heatmap(report, path: str, lang: str, force: bool) -> None:
     from ..errors import ConvtError
     from ..i18n import t
-    from ..pictures.export import write_heatmap
     from ..render import audit as _labels  # noqa: F401 - defines the audit.* labels
 
     layers = [la for la in report.layers if la.phase_gain is not None and len(la.phase_gain.phase_sums) > 1]
@@ -80,11 +79,17 @@ def _write_heatmap(report, path: str, lang: str, force: bool) -> None:
             "(give --weights FILE or --init-weights)",
             zh=f"--heatmap {path}：没有步幅 > 1 且有真实权重的转置卷积可画（请给 --weights FILE 或 --init-weights）",
         )
+    from ..pictures.export import check_picture_path, fonts_for, heatmap_picture
+    from ..pictures.heatmap import HeatMap
+
     maps = []
     for la in layers:
         grid = la.phase_gain.phase_map
-        maps.append(grid.reshape(1, -1) if grid.ndim == 1 else grid.reshape(-1, grid.shape[-1]))
-    title = t("audit.phase_map", lang, ch="worst") + "\n" + " | ".join(
-        f"{la.name}: {la.phase_gain.worst:.3g}" for la in layers)
-    written, _notes = write_heatmap(path, maps, title=title, lang=lang, force=force, precision=3)
+        grid = grid.reshape(1, -1) if grid.ndim == 1 else grid.reshape(-1, grid.shape[-1])
+        worst = la.phase_gain.worst
+        title = t("audit.heatmap_map", lang, name=la.name, worst="∞" if worst == float("inf") else f"{worst:.3g}")
+        maps.append(HeatMap(grid, title=title))
+    fonts, lang, _notes = fonts_for(lang)
+    target = check_picture_path(path, force, (".png",), "heatmap")
+    written = heatmap_picture(target, fonts, maps, title=t("audit.heatmap_title", lang), precision=3)
     typer.echo(f"{written}", err=True)

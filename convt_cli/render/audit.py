@@ -43,6 +43,10 @@ define(
         "audit.phase_map": ("all-ones response by output phase, ÷ mean (channel {ch}):",
                             "全 1 输入的各输出相位响应 ÷ 均值（通道 {ch}）："),
         "audit.flag": ("⚠ checkerboard", "⚠ 棋盘效应"),
+        "audit.heatmap_title": (
+            "All-ones response by output phase ÷ mean, worst channel of each layer (1 everywhere: flat)",
+            "全 1 输入的各输出相位响应 ÷ 均值，每层取最差通道（处处为 1：平坦）"),
+        "audit.heatmap_map": ("{name}: phase gain {worst}", "{name}：相位增益 {worst}"),
         "audit.dropped": ("dropped downstream", "下游丢弃"),
         "audit.fix_geometry": (
             "fix: a kernel divisible by the stride (e.g. k=4, s=2), or resize-then-convolve (Upsample + Conv)",
