@@ -218,8 +218,11 @@ def trace_module(torch, model, inputs: tuple, device: str, *, forward=None) -> l
 
     handles = []
     for module in model.modules():
-        handles.append(module.register_forward_pre_hook(pre))
-        handles.append(module.register_forward_hook(post))
+        try:
+            handles.append(module.register_forward_pre_hook(pre))
+            handles.append(module.register_forward_hook(post))
+        except RuntimeError:  # a scripted module takes no Python hooks: its layers are not seen by name
+            continue
     try:
         with torch.no_grad(), Functional():
             if forward is not None:
