@@ -335,6 +335,17 @@ def test_onnx_asymmetric_pads_are_said_plainly(tmp_path):
     assert up.macs_useful < up.macs_scatter
 
 
+def test_onnx_symbolic_input_without_shape_asks_for_it(tmp_path):
+    path = tmp_path / "m.onnx"
+    make_onnx(path)  # input N×4×8×8 with a symbolic N
+    with pytest.raises(ConvtError, match="give the input's shape with --shape"):
+        audit(make_config(str(path)))
+    with pytest.raises(ConvtError, match="an ONNX file carries its own weights"):
+        make_config(str(path), "1x4x8x8", weights="w.pt")
+    with pytest.raises(ConvtError, match="rank 4"):
+        audit(make_config(str(path), "1x4x8"))
+
+
 def test_onnx_without_the_package_is_a_clear_install_message(monkeypatch, tmp_path):
     import builtins
 

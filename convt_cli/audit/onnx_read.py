@@ -124,6 +124,11 @@ def _conv(index, name, node, attrs, in_shape, out_shape, shapes, array) -> Layer
         raise ConvtError(f"ONNX node {name!r}: the ConvTranspose weight's shape is unknown",
                          zh=f"ONNX 节点 {name!r}：ConvTranspose 权重的形状未知")
     nd = len(w_shape) - 2
+    if len(in_shape) != nd + 2 or len(out_shape) != nd + 2:
+        raise ConvtError(
+            f"ONNX node {name!r}: shape inference could not fix its input and output shapes "
+            f"(got {in_shape or '?'} → {out_shape or '?'}); give the input's shape with --shape",
+            zh=f"ONNX 节点 {name!r}：形状推断无法确定其输入和输出形状；请用 --shape 给出输入形状")
     group = int(attrs.get("group", 1))
     stride = tuple(attrs.get("strides", [1] * nd))
     dilation = tuple(attrs.get("dilations", [1] * nd))
