@@ -135,8 +135,8 @@ def build_model(torch, spec: ModelSpec, device: str):
     return model
 
 
-def load_weights(torch, path_text: str) -> tuple[dict, str]:
-    """A state dict (name → tensor on the CPU) and its format, read without executing pickled code."""
+def check_weights_path(path_text: str) -> Path:
+    """The ``--weights`` file: an existing .pt/.pth/.safetensors file (checked before anything is built)."""
     path = Path(path_text)
     suffix = path.suffix.lower()
     if suffix not in WEIGHT_SUFFIXES:
@@ -147,7 +147,13 @@ def load_weights(torch, path_text: str) -> tuple[dict, str]:
         )
     if not path.is_file():
         raise ConvtError(f"--weights {path_text!r}: no such file", zh=f"--weights {path_text!r}：没有这个文件")
-    if suffix == ".safetensors":
+    return path
+
+
+def load_weights(torch, path_text: str) -> tuple[dict, str]:
+    """A state dict (name → tensor on the CPU) and its format, read without executing pickled code."""
+    path = check_weights_path(path_text)
+    if path.suffix.lower() == ".safetensors":
         try:
             from safetensors.torch import load_file
         except ImportError:

@@ -13,7 +13,7 @@ from ..errors import ConvtError
 from ..parsing import parse_size_list
 from ..shapes import overlap_verdict
 from .costs import bias_adds, scatter_macs, useful_macs
-from .model import ModelSpec, build_model, load_weights, match_weights, one_line, parse_model
+from .model import ModelSpec, build_model, check_weights_path, load_weights, match_weights, one_line, parse_model
 from .phase import phase_gain
 from .records import CONV_KINDS, AuditReport, LayerRecord, WeightsInfo
 from .trace import DEVICES, Hit, device_name, resolve_device, trace_module
@@ -51,6 +51,8 @@ def make_config(model: str, shape: str | None = None, weights: str | None = None
     if spec.kind == "onnx" and (weights is not None or init_weights):
         raise ConvtError("--weights and --init-weights are for Python models; an ONNX file carries its own weights",
                          zh="--weights 与 --init-weights 只用于 Python 模型；ONNX 文件自带权重")
+    if weights is not None:
+        check_weights_path(weights)
     if weights is not None and init_weights:
         raise ConvtError("give --weights or --init-weights, not both",
                          zh="--weights 与 --init-weights 只能选一个")
