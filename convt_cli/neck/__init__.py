@@ -34,6 +34,7 @@ from .config import (
     TF32_TOLERANCE,
     TOLERANCES,
     NeckConfig,
+    _parse_shape,  # noqa: F401 - the fuzz tests read it from here
     make_config,
     parse_scales,
 )
