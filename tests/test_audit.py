@@ -555,3 +555,17 @@ def test_functional_calls_module_names_and_every_dimension(functional_model, tmp
     console.print(render_audit(report))
     text = console.export_text()
     assert "Up/F.conv_transpose2d" in text and "ConvTranspose3d(2, 2, kernel_size=(2, 2, 2)" in text
+
+
+def test_the_shipped_weights_are_what_make_weights_draws(monkeypatch):
+    from safetensors.torch import load_file
+
+    monkeypatch.syspath_prepend(str(EX))
+    import make_weights
+
+    for name, state in (("dcgan", make_weights.dcgan_state()), ("unet", make_weights.unet_state()),
+                        ("subpixel", make_weights.subpixel_state())):
+        shipped = load_file(str(EX / f"{name}.safetensors"))
+        assert shipped.keys() == state.keys(), name
+        assert all(torch.equal(shipped[k], state[k]) for k in state), name
+    assert sum((EX / f"{n}.safetensors").stat().st_size for n in EXAMPLES) < 1_000_000
