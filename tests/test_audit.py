@@ -569,3 +569,40 @@ def test_the_shipped_weights_are_what_make_weights_draws(monkeypatch):
         assert shipped.keys() == state.keys(), name
         assert all(torch.equal(shipped[k], state[k]) for k in state), name
     assert sum((EX / f"{n}.safetensors").stat().st_size for n in EXAMPLES) < 1_000_000
+
+
+SUBPIXEL_CONV = '''
+import torch.nn as nn
+
+
+def build():
+    return nn.Sequential(nn.Conv2d(3, 2 * 9, 3, padding=1, bias=False), nn.PixelShuffle(3))
+
+
+def build_strided():
+    return nn.Sequential(nn.Conv2d(3, 2 * 4, 3, stride=2, padding=1), nn.PixelShuffle(2))
+'''
+
+
+def test_conv_then_pixel_shuffle_gets_the_phase_gain_of_a_direct_run(tmp_path):
+    path = tmp_path / "subpixel_conv.py"
+    path.write_text(SUBPIXEL_CONV)
+    torch.manual_seed(4)
+    report = audit(make_config(f"{path}:build", "1x3x8x8", init_weights=True, device="cpu"))
+    shuffle = report.layers[0]
+    assert shuffle.kind == "PixelShuffle" and shuffle.phase_gain.phase_shape == (3, 3)
+    # direct: the same layer on an all-ones input, interior cells, whole periods
+    from convt_cli.audit.model import build_model, parse_model
+
+    torch.manual_seed(4)
+    module = build_model(torch, parse_model(f"{path}:build"), "cpu").double()
+    with torch.no_grad():
+        y = module(torch.ones(1, 3, 12, 12, dtype=torch.float64))[0, :, 6:30, 6:30]
+    direct = (y.std(dim=(1, 2), unbiased=False) / y.mean(dim=(1, 2)).abs()).numpy()
+    np.testing.assert_allclose(shuffle.phase_gain.per_channel, direct, rtol=1e-9)
+    assert shuffle.flagged
+    # ICNR in the example: index 0; a strided conv is not a sub-pixel layer: no index
+    sub = {la.name: la for la in run_example("subpixel").layers}["shuffle.1"]
+    assert sub.phase_gain.worst < 1e-6 and not sub.flagged
+    strided = audit(make_config(f"{path}:build_strided", "1x3x8x8", init_weights=True))
+    assert strided.layers[0].phase_gain is None

@@ -55,7 +55,7 @@ def test_json_schema_fields_and_totals():
     icnr, rand, shuffle = data["layers"]
     assert icnr["phase_gain_index"] == 0 and icnr["overlap"] == "even" and not icnr["checkerboard"]
     assert rand["phase_gain_index"] > 0.01 and rand["checkerboard"]
-    assert shuffle["phase_gain_index"] is None and shuffle["overlap"] is None
+    assert shuffle["phase_gain_index"] == 0 and shuffle["overlap"] is None  # Conv2d + PixelShuffle, ICNR
     assert len(rand["phase_gain"]["phase_map"]) == 4 and rand["phase_gain"]["phase_map_shape"] == [2, 2]
     totals = data["totals"]
     assert totals["macs_scatter"] == icnr["macs_scatter"] + rand["macs_scatter"]

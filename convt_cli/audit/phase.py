@@ -88,11 +88,25 @@ def index_of(sums: np.ndarray) -> np.ndarray:
 
 def phase_gain(weight: np.ndarray, stride: tuple[int, ...], padding: tuple[int, ...],
                dilation: tuple[int, ...], groups: int = 1) -> PhaseGain:
-    sums = phase_sums(weight, stride, padding, dilation, groups)
+    return _summary(phase_sums(weight, stride, padding, dilation, groups), tuple(stride))
+
+
+def shuffle_phase_gain(conv_weight: np.ndarray, factor: int) -> PhaseGain:
+    """The same index for a sub-pixel layer: a stride-1 ``Conv2d`` to ``C·r²`` channels, then ``PixelShuffle(r)``.
+
+    ``PixelShuffle`` sends conv channel ``c·r² + i·r + j`` to output channel ``c`` at phase ``(i, j)``,
+    so the phase's DC gain is the sum of that channel's whole kernel over its input channels.
+    """
+    w = np.asarray(conv_weight, dtype=np.float64)
+    sums = w.reshape(w.shape[0], -1).sum(axis=1).reshape(-1, factor, factor)
+    return _summary(sums, (factor, factor))
+
+
+def _summary(sums: np.ndarray, shape: tuple[int, ...]) -> PhaseGain:
     idx = index_of(sums)
     worst_c = int(np.argmax(idx))
     return PhaseGain(
         per_channel=tuple(float(v) for v in idx), worst=float(idx[worst_c]), worst_channel=worst_c,
         median=float(np.median(idx)), phase_sums=tuple(float(v) for v in sums[worst_c].ravel()),
-        phase_shape=tuple(stride),
+        phase_shape=shape,
     )

@@ -42,8 +42,6 @@ class LayerRecord:
     @property
     def flagged(self) -> bool:
         """Checkerboard risk: uneven overlap or gaps in the geometry, or a phase-gain index over the threshold."""
-        if not self.is_conv:
-            return False
         return self.overlap in ("uneven", "gaps") or (self.phase_gain is not None and self.phase_gain.flagged)
 
     def to_dict(self) -> dict:

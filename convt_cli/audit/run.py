@@ -14,7 +14,7 @@ from ..parsing import parse_size_list
 from ..shapes import overlap_verdict
 from .costs import bias_adds, scatter_macs, useful_macs
 from .model import ModelSpec, build_model, check_weights_path, load_weights, match_weights, one_line, parse_model
-from .phase import phase_gain
+from .phase import phase_gain, shuffle_phase_gain
 from .records import CONV_KINDS, AuditReport, LayerRecord, WeightsInfo
 from .trace import DEVICES, Hit, device_name, resolve_device, trace_module
 
@@ -160,9 +160,16 @@ def conv_record(index: int, name: str, kind: str, op: str, input_shape: list[int
 
 def record_from_hit(torch, index: int, hit: Hit, real: dict | None, names: dict[int, str]) -> LayerRecord:
     if hit.kind not in CONV_KINDS:
+        pg = None
+        conv = hit.source_conv
+        if conv is not None and real is not None and names.get(id(conv.weight)) in real:
+            factor = hit.module.upscale_factor if hit.module is not None else int(hit.call.get("upscale_factor", 1))
+            values = real[names[id(conv.weight)]].detach().to(device="cpu", dtype=torch.float64).numpy()
+            if factor > 1 and values.shape[0] % (factor * factor) == 0:
+                pg = shuffle_phase_gain(values, factor)
         return LayerRecord(index=index, name=hit.name, kind=hit.kind, op=hit.op, input_shape=hit.input_shape,
                            output_shape=hit.output_shape, params=0, macs_scatter=0, macs_useful=0, bias_adds=0,
-                           overlap=None, overlap_per_cell=None, time_ms=hit.time_ms)
+                           overlap=None, overlap_per_cell=None, phase_gain=pg, time_ms=hit.time_ms)
     if hit.module is not None:
         m = hit.module
         weight, bias = m.weight, m.bias

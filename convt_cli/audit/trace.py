@@ -11,6 +11,7 @@ nothing on ``meta``. torch is passed in; nothing here imports it at module level
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field
 
 from ..errors import ConvtError
@@ -95,6 +96,7 @@ class Hit:
     module: object | None = None  # the module, for module hits
     call: dict = field(default_factory=dict)  # a functional call's arguments (weight, stride, …)
     time_ms: float | None = None
+    source_conv: object | None = None  # a pixel shuffle's input straight from a stride-1 nn.Conv2d: that conv
 
 
 def module_kinds(torch) -> tuple:
@@ -179,6 +181,12 @@ def trace_module(torch, model, inputs: tuple, device: str, *, forward=None) -> l
     inside = [0]  # how many traced modules are running (their own functional calls are theirs)
     started: dict[int, list] = {}
     timer = Timer(torch, device)
+    conv_outputs: dict[int, tuple] = {}  # id(output) → (weak reference to it, the stride-1 Conv2d that made it)
+
+    def from_conv(x):
+        """The stride-1, ungrouped ``nn.Conv2d`` whose output ``x`` is (a sub-pixel layer), else None."""
+        entry = conv_outputs.get(id(x))
+        return entry[1] if entry is not None and entry[0]() is x else None
 
     def pre(module, args):
         stack.append(names.get(id(module), ""))
@@ -190,11 +198,16 @@ def trace_module(torch, model, inputs: tuple, device: str, *, forward=None) -> l
 
     def post(module, args, output):
         stack.pop()
+        if isinstance(module, torch.nn.Conv2d) and module.stride == (1, 1) and module.groups == 1 \
+                and isinstance(output, torch.Tensor):
+            conv_outputs[id(output)] = (weakref.ref(output), module)
         if isinstance(module, kinds):
             inside[0] -= 1
             hit = Hit(name=names.get(id(module), "") or type(module).__name__, kind=type(module).__name__,
                       op=repr(module), input_shape=_shape(torch, args), output_shape=_shape(torch, output),
                       module=module)
+            if isinstance(module, torch.nn.PixelShuffle) and args:
+                hit.source_conv = from_conv(args[0])
             timer.stop(hit, started[id(module)].pop())
             hits.append(hit)
 
@@ -212,6 +225,8 @@ def trace_module(torch, model, inputs: tuple, device: str, *, forward=None) -> l
             owner = next((n for n in reversed(stack) if n), "") or type(model).__name__
             hit = Hit(name=f"{owner}/F.{name}", kind=name, op=_call_text(func, name, call),
                       input_shape=_shape(torch, call.get("input")), output_shape=_shape(torch, out), call=call)
+            if name == "pixel_shuffle":
+                hit.source_conv = from_conv(call.get("input"))
             timer.stop(hit, t0)
             hits.append(hit)
             return out

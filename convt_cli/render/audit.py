@@ -35,6 +35,8 @@ define(
         "audit.macs": ("MACs {scatter} scatter, {useful} useful ({share})",
                        "乘加 {scatter} 散射，{useful} 有用（{share}）"),
         "audit.no_macs": ("no multiply-adds by weights", "无权重乘加"),
+        "audit.subpixel": ("its input comes straight from a stride-1 Conv2d: a sub-pixel layer",
+                           "输入直接来自 stride 为 1 的 Conv2d：亚像素层"),
         "audit.bias": ("bias adds {n}", "偏置加法 {n}"),
         "audit.overlap": ("overlap: {verdict}", "重叠：{verdict}"),
         "audit.phase": ("phase gain: worst {worst} (channel {ch}), median {median}",
@@ -149,6 +151,9 @@ def layer_node(layer, lang: str) -> RenderableType:
     lines.append(Text(facts))
     if not layer.is_conv:
         lines.append(Text(t("audit.no_macs", lang), style="dim"))
+        if layer.phase_gain is not None:  # a sub-pixel layer: the convolution before this pixel shuffle
+            lines.append(Text(t("audit.subpixel", lang), style="dim"))
+            lines += _phase_lines(layer, lang)
         return Group(*lines)
     macs = t("audit.macs", lang, scatter=si(layer.macs_scatter), useful=si(layer.macs_useful),
              share=_share(layer.macs_useful, layer.macs_scatter))
@@ -160,10 +165,17 @@ def layer_node(layer, lang: str) -> RenderableType:
     count = f"{lo}" if lo == hi else f"{lo}–{hi}"
     style = "bold red" if layer.overlap in ("uneven", "gaps") else ""
     lines.append(Text(t("audit.overlap", lang, verdict=f"{verdict} ({count})"), style=style))
-    pg = layer.phase_gain
-    if pg is None:
+    if layer.phase_gain is None:
         lines.append(Text(t("audit.phase_none", lang), style="dim"))
-    else:
+    lines += _phase_lines(layer, lang)
+    return Group(*lines)
+
+
+def _phase_lines(layer, lang: str) -> list[Text]:
+    """The phase-gain index, the phase map and the fixes for a flagged layer."""
+    lines = []
+    pg = layer.phase_gain
+    if pg is not None:
         lines.append(Text(t("audit.phase", lang, worst=_num(pg.worst), ch=pg.worst_channel, median=_num(pg.median)),
                           style="bold red" if pg.flagged else "green"))
         if len(pg.phase_sums) > 1:
@@ -172,7 +184,7 @@ def layer_node(layer, lang: str) -> RenderableType:
         lines.append(Text(t("audit.fix_geometry", lang), style="yellow"))
     if pg is not None and pg.flagged:
         lines.append(Text(t("audit.fix_weights", lang), style="yellow"))
-    return Group(*lines)
+    return lines
 
 
 def totals(report, lang: str) -> Text:
