@@ -380,6 +380,15 @@ def raises():
 
 def picky():
     return nn.Sequential(nn.ConvTranspose2d(3, 2, 2, 2))
+
+
+class DataDependent(nn.Module):
+    def forward(self, x):
+        return x[:, : int(x.sum().item()) % 2 + 1]
+
+
+def data_dependent():
+    return DataDependent()
 '''
 
 
@@ -407,6 +416,12 @@ def test_bad_input_is_one_clear_sentence(bad_file, spec, shape, needle):
         audit(make_config(spec.format(f=bad_file), shape))
     message = str(info.value)
     assert needle in message and "\n" not in message and "Traceback" not in message
+
+
+def test_a_model_that_needs_values_on_meta_is_told_to_use_the_cpu(bad_file):
+    with pytest.raises(ConvtError, match="try --device cpu"):
+        audit(make_config(f"{bad_file}:data_dependent", "1x3x4x4"))
+    assert audit(make_config(f"{bad_file}:data_dependent", "1x3x4x4", device="cpu")).layers == []
 
 
 def test_the_models_own_shape_error_is_kept(bad_file):

@@ -111,8 +111,12 @@ def audit_python(config: AuditConfig) -> AuditReport:
     except ConvtError:
         raise
     except Exception as exc:  # noqa: BLE001 - the model's own error, in one line
-        raise ConvtError(f"the model rejected the input {'×'.join(map(str, shape))}: {one_line(exc)}",
-                         zh=f"模型拒绝了输入 {'×'.join(map(str, shape))}：{one_line(exc)}") from None
+        hint = hint_zh = ""
+        if device == "meta" and "meta" in str(exc).lower():
+            hint = " (the model needs real values, which the meta device does not have: try --device cpu)"
+            hint_zh = "（模型需要真实数值，而 meta 设备没有：请试 --device cpu）"
+        raise ConvtError(f"the model rejected the input {'×'.join(map(str, shape))}: {one_line(exc)}{hint}",
+                         zh=f"模型拒绝了输入 {'×'.join(map(str, shape))}：{one_line(exc)}{hint_zh}") from None
 
     layers = [record_from_hit(torch, i, hit, real, names) for i, hit in enumerate(hits)]
     dev_name, timer = device_name(torch, device)
