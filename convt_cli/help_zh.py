@@ -15,6 +15,8 @@ SHORT = {
     "show": "逐步画出转置卷积的每一次放置。",
     "shape": "写出输出尺寸公式，或搜索能得到目标尺寸的参数。",
     "compare": "并排比较同一输入的最近邻、双线性和 ConvTranspose2d 上采样。",
+    "audit": "审计你的模型中每个转置卷积和上采样运算：形状、代价、棋盘效应。",
+    "neck": "SAM 3 neck 预设：逐层追踪形状、参数、FLOPs、内存和时间。",
 }
 
 COMMANDS: dict[str, dict[str, str]] = {
@@ -80,6 +82,23 @@ COMMANDS: dict[str, dict[str, str]] = {
                     "（实际发布的 SAM 3 为 1024,512）。",
         "size": "代价表的空间尺寸 HxW。",
         "precision": "显示的小数位数（0-10）。",
+        "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
+        "json_out": "改为输出机器可读的 JSON 报告。",
+        "no_color": "不输出颜色代码。",
+    },
+    "audit": {
+        "": "列出模型中每个 ConvTranspose1d/2d/3d、Upsample/interpolate 和 PixelShuffle（按执行顺序）："
+            "形状、参数、散射乘加与裁剪后仍有用的乘加、偏置加法；几何上的重叠结论，以及（有真实权重时）"
+            "各输出通道的相位增益指数，超过阈值时给出修正办法。\n\n"
+            "示例：convt audit examples/unet.py:build --shape 1x3x64x64 --weights examples/unet.safetensors",
+        "model": "path/to/file.py:FUNC、package.module:FUNC（无需参数、返回 nn.Module）或 .onnx 文件。",
+        "shape": "输入张量形状，如 1x3x256x256（ONNX 文件：替换其输入形状）。",
+        "weights": "状态字典：.pt/.pth（torch.load weights_only=True）或 .safetensors。",
+        "init_weights": "评估 FUNC() 返回的权重（其自身初始化，或它自己加载的权重）。",
+        "device": "meta（只算形状，不占内存；默认）、cpu 或 cuda（真实运行，逐层计时）、auto。",
+        "seed": "cpu/cuda 运行时随机输入的种子。",
+        "heatmap": "把有真实权重的层的相位图写成 PNG。",
+        "force": "覆盖已存在的 --heatmap 文件。",
         "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
         "json_out": "改为输出机器可读的 JSON 报告。",
         "no_color": "不输出颜色代码。",

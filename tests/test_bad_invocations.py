@@ -87,6 +87,16 @@ CASES = [
     (["neck", "--d-model", "0"], 1, ["--d-model 0"]),
     (["neck", "--shape", "1x2x8x8", "--scales", "4"], 1, ["at least 4 input channels"]),
     (["neck", "--shape", "1x65536x4096x4096", "--device", "cpu"], 1, ["memory", "--device meta"]),
+    # audit
+    (["audit", "notmod.py:build", "--shape", "1x3x8x8"], 1, ["has no 'build'"]),
+    (["audit", "notmod.py:x", "--shape", "1x3x8x8"], 1, ["x is not callable"]),
+    (["audit", "missing.py:build", "--shape", "1x3x8x8"], 1, ["no such file missing.py"]),
+    (["audit", "missing.onnx"], 1, ["no such ONNX file"]),
+    (["audit", "notmod.py"], 1, ["path/to/file.py:FUNC"]),
+    (["audit", "notmod.py:x", "--shape", "1x0x8"], 1, ["at least 1"]),
+    (["audit", "notmod.py:x", "--shape", "1x3x8x8", "--weights", "exists.txt"], 1, [".txt is not read"]),
+    (["audit", "notmod.py:x", "--shape", "1x3", "--heatmap", "out.svg"], 1, [".svg"]),
+    (["audit"], 2, []),
     # shape
     (["shape", "0", "-k", "2", "-s", "2"], 1, ["at least 1"]),
     (["shape", "64", "-k", "2", "-s", "2", "--output-padding", "2"], 1, ["output_padding=2"]),
@@ -130,7 +140,7 @@ def workdir(tmp_path):
 
 def test_the_table_is_large_enough():
     assert len(CASES) >= 40
-    assert {c[0][0] for c in CASES} >= {"show", "verify", "neck", "shape", "compare"}
+    assert {c[0][0] for c in CASES} >= {"show", "verify", "neck", "audit", "shape", "compare"}
 
 
 @pytest.mark.parametrize("args, code, words", CASES, ids=[" ".join(c[0])[:60] for c in CASES])

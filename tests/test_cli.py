@@ -37,7 +37,7 @@ def test_help_lists_every_command_and_does_not_import_torch():
         "from convt_cli.cli import app\n"
         "r = CliRunner().invoke(app, ['--help'])\n"
         "assert r.exit_code == 0, r.output\n"
-        "for name in ('show', 'verify', 'neck', 'shape', 'compare'):\n"
+        "for name in ('show', 'verify', 'neck', 'audit', 'shape', 'compare'):\n"
         "    assert name in r.stdout, name\n"
         "print('torch' in sys.modules)\n"
     )
@@ -128,7 +128,7 @@ def test_help_gives_every_command_a_whole_sentence():
     assert "..." not in commands and "…" not in commands
     entries = re.split(r"\n  (?=\w)", "\n" + commands.strip("\n"))
     texts = {e.split()[0]: " ".join(e.split()[1:]) for e in entries if e.strip()}
-    assert set(texts) == {"show", "verify", "neck", "shape", "compare"}
+    assert set(texts) == {"show", "verify", "neck", "audit", "shape", "compare"}
     for name, text in texts.items():
         assert text.endswith("."), (name, text)
     assert all(len(line) <= 80 for line in result.stdout.splitlines())
@@ -184,10 +184,10 @@ def test_a_full_disk_is_one_error_line(args):
     assert err == "Error: could not write the output: No space left on device\n"
 
 
-# Files whose citations are rewritten on other branches (issue-11: verify, issue-13: neck); remove a
+# Files whose citations are rewritten on other branches (issue-11: verify); remove a
 # name here once that branch is merged.
-PENDING_ELSEWHERE = {"convt_cli/neck.py", "convt_cli/verify.py", "convt_cli/render/verify.py"}
-PENDING_README_SECTIONS = ("verify", "neck")
+PENDING_ELSEWHERE = {"convt_cli/verify.py", "convt_cli/render/verify.py"}
+PENDING_README_SECTIONS = ("verify",)
 
 
 def test_the_project_stands_on_its_own():

@@ -29,7 +29,7 @@ def branch_outputs(trace):
 
 @pytest.mark.parametrize("preset", ["explainer", "sam3"])
 def test_preset_branch_outputs_on_meta(preset):
-    trace = trace_neck(make_config(preset=preset, device="meta"))
+    trace = trace_neck(make_config(preset=preset, device="meta", dual=False))
     assert branch_outputs(trace) == [[1, 256, s, s] for s in PRESET_SIDES[preset]]
     assert trace.shapes_ok and trace.device == "meta" and trace.timer == "none"
     assert all(layer.time_ms is None for layer in trace.layers)
@@ -38,7 +38,9 @@ def test_preset_branch_outputs_on_meta(preset):
 @pytest.mark.parametrize("preset", ["explainer", "sam3"])
 def test_plan_predicts_the_same_outputs_without_torch(preset):
     plan = plan_neck(make_config(preset=preset))
-    assert [list(b.layers[-1].out_shape) for b in plan.branches] == [[1, 256, s, s] for s in PRESET_SIDES[preset]]
+    convs = [b for b in plan.branches if b.group == "convs"]
+    assert len(plan.branches) == (8 if preset == "sam3" else 4)  # sam3: the dual neck, as upstream builds it
+    assert [list(b.layers[-1].out_shape) for b in convs] == [[1, 256, s, s] for s in PRESET_SIDES[preset]]
 
 
 def test_default_is_the_explainer_shape_with_a_note():
@@ -321,33 +323,65 @@ def test_the_library_modules_do_not_import_torch():
     assert out.stdout.strip() == "False", out.stderr
 
 
-# ---------------------------------------------------------------- the torch._dynamo stand-in
+# ---------------------------------------------------------------- no stand-ins in torch's module table
 
 
-def test_the_dynamo_stand_in_is_removed_afterwards():
+def test_the_trace_leaves_torchs_module_table_alone():
     import sys
+    from pathlib import Path
 
-    had = "torch._dynamo" in sys.modules
+    import convt_cli
+
     trace = trace_neck(make_config(shape=SMALL, device="meta"))
     assert trace.flops_ok
     module = sys.modules.get("torch._dynamo")
-    assert (module is not None) == had
-    if module is not None:
-        assert getattr(module, "__file__", None), "a stand-in was left behind"
+    assert module is None or getattr(module, "__file__", None), "a stand-in torch._dynamo is in sys.modules"
+    package = Path(convt_cli.__file__).parent
+    for path in [*package.joinpath("neck").glob("*.py"), *package.joinpath("audit").glob("*.py")]:
+        assert "_dynamo" not in path.read_text(encoding="utf-8"), path
 
 
-def test_without_the_stand_in_the_result_is_the_same(monkeypatch):
-    from contextlib import contextmanager
+# ---------------------------------------------------------------- the sam3 preset: dual neck, dropped level
 
-    @contextmanager
-    def broken():
-        raise RuntimeError("stand-in does not fit")
-        yield  # pragma: no cover
 
-    with_stand_in = trace_neck(make_config(shape=SMALL, device="meta", dual=True))
-    monkeypatch.setattr(neck_mod, "_dynamo_stand_in", broken)
-    without = trace_neck(make_config(shape=SMALL, device="meta", dual=True))
-    assert without.to_dict() == with_stand_in.to_dict()
+def test_sam3_preset_is_the_dual_neck_with_the_last_level_dropped():
+    trace = trace_neck(make_config(preset="sam3", device="meta"))
+    assert trace.config.dual and trace.config.scalp == 1
+    assert [b.name for b in trace.branches][-2:] == ["convs.3", "sam2_convs.3"]
+    assert [b.dropped for b in trace.branches] == [False] * 6 + [True] * 2
+    # upstream's numbers at 1×1024×72²: 7,802,112 parameters and 107.44 G multiply-adds per neck
+    assert trace.params == 2 * 7_802_112
+    assert trace.flops == trace.flops_counted == 2 * 2 * 107_442_339_840
+    # the dropped 36² level: conv_1x1 (1024→256) + conv_3x3 (256→256) at 36², per neck
+    per_neck = 1024 * 256 * 36 * 36 + 256 * 256 * 9 * 36 * 36
+    assert trace.dropped_flops == 2 * 2 * per_neck
+    data = trace.to_dict()
+    assert data["totals"]["dropped_flops"] == trace.dropped_flops and data["config"]["scalp"] == 1
+
+
+def test_sam3_preset_single_neck_on_request_and_other_shapes_drop_nothing():
+    single = trace_neck(make_config(preset="sam3", device="meta", dual=False))
+    assert not single.config.dual and len(single.branches) == 4 and single.branches[-1].dropped
+    plain = trace_neck(make_config(shape=SMALL, device="meta"))
+    assert plain.config.scalp == 0 and not any(b.dropped for b in plain.branches)
+
+
+def test_neck_records_its_transposed_convolutions_as_the_audit_does():
+    from convt_cli.audit.costs import scatter_macs
+
+    trace = trace_neck(make_config(shape=SMALL, device="cpu", dual=True))
+    audit = trace.audit
+    convs = [la for la in trace.layers if la.kind == "ConvTranspose2d"]
+    assert [r.name for r in audit.layers] == [la.path for la in convs]
+    for record, layer in zip(audit.layers, convs):
+        assert record.input_shape == layer.in_shape and record.output_shape == layer.out_shape
+        assert 2 * record.macs_scatter == layer.flops == layer.flops_counted
+        assert record.macs_useful == record.macs_scatter  # k=2, s=2, p=0: nothing cropped
+        assert record.overlap == "none" and record.phase_gain is None  # random weights: no phase gain
+        assert record.time_ms == layer.time_ms is not None
+    n, c, h, w = (2, 12, 6, 10)
+    assert audit.layers[0].macs_scatter == scatter_macs(n, c, c // 2, 1, (h, w), (2, 2))
+    assert trace.to_dict()["audit"]["schema"] == "convt.audit/1"
 
 
 def test_shapes_beyond_torchs_indexing_are_refused_even_on_meta():

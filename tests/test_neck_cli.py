@@ -60,7 +60,10 @@ def test_every_shape_spelling_gives_the_same_trace(spelling):
 @pytest.mark.parametrize("preset,sides", [("explainer", [256, 128, 64, 32]), ("sam3", [288, 144, 72, 36])])
 def test_presets_on_meta(preset, sides):
     data = as_json(run("--preset", preset, "--device", "meta", "--json"))
-    assert [b["out_shape"] for b in data["branches"]] == [[1, 256, s, s] for s in sides]
+    convs = [b for b in data["branches"] if b["group"] == "convs"]
+    assert [b["out_shape"] for b in convs] == [[1, 256, s, s] for s in sides]
+    assert data["config"]["dual"] == (preset == "sam3")  # upstream always builds SAM 3's dual neck
+    assert [b["dropped"] for b in convs] == [False, False, False, preset == "sam3"]
     assert data["checks"] == {"shapes_ok": True, "flops_ok": True, "verify_ok": None}
     assert data["totals"]["flops"] == data["totals"]["flops_counted"]
 
@@ -263,6 +266,10 @@ def all_keys(node, out=None):
 def test_every_json_key_is_documented():
     data = as_json(run(*SMALL, "--device", "cpu", "--dual", "--verify", "--json"))
     doc = (DOCS / "neck-json.md").read_text(encoding="utf-8")
+    audit = data.pop("audit")  # the audit's own schema, documented in audit-json.md
+    assert audit["schema"] == "convt.audit/1" and "audit-json.md" in doc
+    audit_doc = (DOCS / "audit-json.md").read_text(encoding="utf-8")
+    assert not sorted(key for key in all_keys(audit) if f"`{key}`" not in audit_doc)
     missing = sorted(key for key in all_keys(data) if f"`{key}`" not in doc)
     assert not missing, missing
     assert f"`{data['schema']}`" in doc or data["schema"] in doc

@@ -1,4 +1,4 @@
-"""`convt neck` — trace shapes, parameters, FLOPs, memory and time through the SAM 3 neck."""
+"""`convt neck` — the audit's SAM 3 preset: shapes, parameters, FLOPs, memory and time through the neck."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ def register(app: typer.Typer) -> None:
         scales: Annotated[str, typer.Option(
             "--scales", help="Scale factors, from 4, 2, 1 and 0.5 (as upstream).",
         )] = "4,2,1,0.5",
-        dual: Annotated[bool, typer.Option("--dual", help="Add the SAM 2 twin branches (sam2_convs).")] = False,
+        dual: Annotated[Optional[bool], typer.Option(
+            "--dual/--no-dual", help="Add the SAM 2 twin branches (sam2_convs); on by default with --preset sam3, "
+            "as upstream builds it.",
+        )] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed for the random weights and input.")] = 0,
         device: Annotated[str, typer.Option(
             "--device", help="auto (CUDA when available, else CPU), cpu, cuda or meta (shapes only).",

@@ -31,6 +31,28 @@ define(
         "neck.timer.perf_counter": ("perf_counter, one pass after a warm-up", "perf_counter，预热后单次运行"),
         "neck.timer.cuda_events": ("CUDA events, one pass after a warm-up", "CUDA 事件，预热后单次运行"),
         "neck.timer.none": ("none (meta: shapes only)", "无（meta：只算形状）"),
+        "neck.meta_name": ("shapes only, no memory", "只算形状，不占内存"),
+        "neck.note.sam3": (
+            "--preset sam3 builds what upstream's model builder builds: the dual neck (convs.* for the detector, "
+            "sam2_convs.* for the tracker). The last level ({scale}×) is computed and then dropped downstream "
+            "(SAM3VLBackbone(scalp=1)).",
+            "--preset sam3 与上游 model builder 一致：双 neck（convs.* 供检测器，sam2_convs.* 供跟踪器）。"
+            "最后一级（{scale}×）算完后在下游被丢弃（SAM3VLBackbone(scalp=1)）。",
+        ),
+        "neck.dropped": ("dropped downstream", "下游丢弃"),
+        "neck.dropped_line": (
+            "Dropped downstream (scalp=1): {branches} — {flops} ({macs} multiply-adds) computed and thrown away, "
+            "{share} of the neck.",
+            "下游丢弃（scalp=1）：{branches} — {flops}（{macs} 次乘加）算完即丢弃，占 neck 的 {share}。",
+        ),
+        "neck.audit_title": (
+            "Transposed convolutions, as convt audit records them:",
+            "转置卷积（与 convt audit 的记录相同）：",
+        ),
+        "neck.audit_line": (
+            "{name}: {verdict} · {useful} of {scatter} MACs useful · phase gain — (random weights)",
+            "{name}：{verdict} · {scatter} 次乘加中 {useful} 次有用 · 相位增益 —（随机权重）",
+        ),
         "neck.note.default": (
             "Note: no --shape or --preset given, so this is the explainer's 1×1280×64×64 (SAM 1's ViT-H "
             "geometry); the shipped SAM 3 is 1024 channels at 72×72: --preset sam3.",
@@ -58,9 +80,9 @@ define(
         "neck.col.output": ("output", "输出"),
         "neck.all": ("all branches", "全部分支"),
         "neck.memory": (
-            "Memory estimate: {device} peak ≈ {peak} = 1.5 × (weights {weights} + input {inp} + largest layer's "
+            "Memory estimate: {device} peak ≈ {peak}: 1.5×(weights {weights} + input {inp} + largest layer's "
             "in + out + workspace {step}){host}{budget}",
-            "内存估计：{device} 峰值 ≈ {peak} = 1.5 ×（权重 {weights} + 输入 {inp} + "
+            "内存估计：{device} 峰值 ≈ {peak}：1.5×（权重 {weights} + 输入 {inp} + "
             "最大一层的输入+输出+工作区 {step}）{host}{budget}",
         ),
         "neck.real_run": ("a real run's", "实际运行的"),
@@ -165,6 +187,8 @@ def _fan_in(value: list[int] | None, lang: str) -> str:
 
 def _branch_title(branch, lang: str) -> str:
     name = branch.name + (f" ({t('neck.twin', lang)})" if branch.group == "sam2_convs" else "")
+    if branch.dropped:
+        name += f" · {t('neck.dropped', lang)}"
     return t("neck.branch_title", lang, name=name, scale=f"{branch.scale:g}", inp=shape_text(branch.in_shape),
              out=shape_text(branch.out_shape) if branch.complete else t("neck.not_run", lang))
 
@@ -250,8 +274,36 @@ def summary_table(trace: NeckTrace, lang: str = "en") -> Table:
     table.add_column(t("neck.col.time", lang), justify="right", footer=time_text(trace.time_ms))
     for b in trace.branches:
         out = shape_text(b.out_shape) if b.complete else t("neck.not_run", lang)
-        table.add_row(f"{b.name} ×{b.scale:g}", out, si(b.params), si(b.flops), time_text(b.time_ms))
+        name = f"{b.name} ×{b.scale:g}" + (" ✗" if b.dropped else "")
+        table.add_row(name, out, si(b.params), si(b.flops), time_text(b.time_ms))
     return table
+
+
+def dropped_line(trace: NeckTrace, lang: str = "en") -> Text | None:
+    dropped = [b for b in trace.branches if b.dropped]
+    if not dropped:
+        return None
+    share = f"{100 * trace.dropped_flops / trace.flops:.2f} %" if trace.flops else "—"
+    return Text(t("neck.dropped_line", lang, branches=", ".join(b.name for b in dropped),
+                  flops=si(trace.dropped_flops, "FLOP"), macs=si(trace.dropped_flops // 2), share=share),
+                style="yellow")
+
+
+def audit_lines(trace: NeckTrace, lang: str = "en") -> Text | None:
+    """The audit's records of the transposed convolutions: overlap and useful multiply-adds."""
+    from .verdict import verdict_short
+
+    report = trace.audit
+    if report is None or not report.layers:
+        return None
+    text = Text(t("neck.audit_title", lang), style="bold")
+    for la in report.layers:
+        lo, hi = la.overlap_per_cell
+        verdict = verdict_short("even" if la.overlap == "none" else la.overlap, (lo, hi), lang)
+        text.append("\n")
+        text.append(t("neck.audit_line", lang, name=la.name, verdict=verdict, useful=si(la.macs_useful),
+                      scatter=si(la.macs_scatter)))
+    return text
 
 
 def verify_table(trace: NeckTrace, lang: str = "en") -> Table:
@@ -281,13 +333,17 @@ def header(trace: NeckTrace, lang: str = "en") -> Text:
         seed=cfg.seed,
     ))
     text.append("\n")
+    name = t("neck.meta_name", lang) if trace.device == "meta" else trace.device_name
     text.append(t(
-        "neck.runtime", lang, device=trace.device, name=trace.device_name, dtype=trace.dtype,
+        "neck.runtime", lang, device=trace.device, name=name, dtype=trace.dtype,
         torch=trace.torch_version, timer=t(f"neck.timer.{trace.timer}", lang),
     ))
     if "default" in trace.notes:
         text.append("\n")
         text.append(t("neck.note.default", lang), style="yellow")
+    if cfg.scalp and cfg.dual:
+        text.append("\n")
+        text.append(t("neck.note.sam3", lang, scale=f"{cfg.scales[-1]:g}"), style="yellow")
     return text
 
 
@@ -329,6 +385,9 @@ def render_trace(trace: NeckTrace, lang: str = "en") -> RenderableType:
     for branch in trace.branches:
         parts.append(BranchView(branch, lang))
     parts.append(summary_table(trace, lang))
+    for extra in (dropped_line(trace, lang), audit_lines(trace, lang)):
+        if extra is not None:
+            parts.append(extra)
     parts.append(Text(t("neck.fan_in_note", lang), style="dim"))
     parts.append(memory_line(trace, lang))
     parts.append(Text(""))

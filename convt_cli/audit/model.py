@@ -1,0 +1,208 @@
+"""Reading ``MODEL`` (``file.py:FUNC``, ``package.module:FUNC`` or ``.onnx``) and ``--weights``.
+
+A Python model is built by calling the named function with no arguments; it must return a
+``torch.nn.Module``. Weights are read without running any pickled code: ``.pt``/``.pth`` only
+through ``torch.load(weights_only=True)``, ``.safetensors`` through safetensors; anything else is
+refused. Every failure is one :class:`ConvtError` sentence naming the value and the rule.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConvtError
+
+WEIGHT_SUFFIXES = (".pt", ".pth", ".safetensors")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    text: str
+    kind: str  # "file", "module" or "onnx"
+    target: str  # the file path or the module name
+    function: str | None
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:400]
+
+
+def parse_model(text: str) -> ModelSpec:
+    """``path/to/file.py:FUNC``, ``package.module:FUNC`` or ``model.onnx`` (checked, nothing imported)."""
+    t = text.strip()
+    if t.lower().endswith(".onnx"):
+        if not Path(t).is_file():
+            raise ConvtError(f"MODEL {text!r}: no such ONNX file", zh=f"MODEL {text!r}：没有这个 ONNX 文件")
+        return ModelSpec(text, "onnx", t, None)
+    target, sep, func = t.rpartition(":")
+    if not sep or not target or not func:
+        raise ConvtError(
+            f"MODEL {text!r} must be path/to/file.py:FUNC, package.module:FUNC or a .onnx file",
+            zh=f"MODEL {text!r} 必须是 path/to/file.py:FUNC、package.module:FUNC 或 .onnx 文件",
+        )
+    if not all(part.isidentifier() for part in func.split(".")):
+        raise ConvtError(f"MODEL {text!r}: {func!r} is not a Python name",
+                         zh=f"MODEL {text!r}：{func!r} 不是合法的 Python 名字")
+    if target.endswith(".py"):
+        if not Path(target).is_file():
+            raise ConvtError(f"MODEL {text!r}: no such file {target}", zh=f"MODEL {text!r}：没有文件 {target}")
+        return ModelSpec(text, "file", target, func)
+    if not all(part.isidentifier() for part in target.split(".")):
+        raise ConvtError(
+            f"MODEL {text!r}: {target!r} is neither a .py file nor a module name like package.module",
+            zh=f"MODEL {text!r}：{target!r} 既不是 .py 文件也不是 package.module 形式的模块名",
+        )
+    return ModelSpec(text, "module", target, func)
+
+
+def _import(spec: ModelSpec):
+    if spec.kind == "module":
+        try:
+            return importlib.import_module(spec.target)
+        except ModuleNotFoundError as exc:
+            raise ConvtError(f"MODEL {spec.text!r}: no module named {exc.name!r}",
+                             zh=f"MODEL {spec.text!r}：找不到模块 {exc.name!r}") from None
+        except Exception as exc:  # noqa: BLE001 - the user's module failed to import: its own message
+            raise ConvtError(f"MODEL {spec.text!r}: importing {spec.target} failed: {one_line(exc)}",
+                             zh=f"MODEL {spec.text!r}：导入 {spec.target} 失败：{one_line(exc)}") from None
+    path = Path(spec.target).resolve()
+    name = f"convt_user_model_{abs(hash(str(path)))}"
+    loader_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(loader_spec)  # type: ignore[arg-type]
+    sys.path.insert(0, str(path.parent))  # the file's own sibling imports
+    sys.modules[name] = module
+    try:
+        loader_spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except Exception as exc:  # noqa: BLE001 - the user's file failed: its own message
+        sys.modules.pop(name, None)
+        raise ConvtError(f"MODEL {spec.text!r}: running {spec.target} failed: {one_line(exc)}",
+                         zh=f"MODEL {spec.text!r}：运行 {spec.target} 失败：{one_line(exc)}") from None
+    finally:
+        if sys.path and sys.path[0] == str(path.parent):
+            sys.path.pop(0)
+    return module
+
+
+def find_function(spec: ModelSpec):
+    """The callable ``FUNC`` names, checked to need no arguments."""
+    obj = _import(spec)
+    for part in spec.function.split("."):  # type: ignore[union-attr]
+        if not hasattr(obj, part):
+            raise ConvtError(f"MODEL {spec.text!r}: {spec.target} has no {spec.function!r}",
+                             zh=f"MODEL {spec.text!r}：{spec.target} 中没有 {spec.function!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ConvtError(f"MODEL {spec.text!r}: {spec.function} is not callable",
+                         zh=f"MODEL {spec.text!r}：{spec.function} 不可调用")
+    try:
+        signature = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return obj
+    needed = [p.name for p in signature.parameters.values()
+              if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if needed:
+        raise ConvtError(
+            f"MODEL {spec.text!r}: {spec.function} needs arguments ({', '.join(needed)}); give a function "
+            "that builds the model with no arguments",
+            zh=f"MODEL {spec.text!r}：{spec.function} 需要参数（{', '.join(needed)}）；"
+            "请给一个无需参数即可构建模型的函数",
+        )
+    return obj
+
+
+def build_model(torch, spec: ModelSpec, device: str):
+    """Call ``FUNC()`` with ``device`` as torch's default device (``meta``: no memory, no values)."""
+    fn = find_function(spec)
+    try:
+        with torch.device(device):
+            model = fn()
+    except ConvtError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the builder's own error, in one line
+        raise ConvtError(f"MODEL {spec.text!r}: {spec.function}() failed: {one_line(exc)}",
+                         zh=f"MODEL {spec.text!r}：{spec.function}() 失败：{one_line(exc)}") from None
+    if not isinstance(model, torch.nn.Module):
+        raise ConvtError(
+            f"MODEL {spec.text!r}: {spec.function}() returned {type(model).__name__}, not a torch.nn.Module",
+            zh=f"MODEL {spec.text!r}：{spec.function}() 返回的是 {type(model).__name__}，不是 torch.nn.Module",
+        )
+    return model
+
+
+def check_weights_path(path_text: str) -> Path:
+    """The ``--weights`` file: an existing .pt/.pth/.safetensors file (checked before anything is built)."""
+    path = Path(path_text)
+    suffix = path.suffix.lower()
+    if suffix not in WEIGHT_SUFFIXES:
+        raise ConvtError(
+            f"--weights {path_text!r}: {suffix or 'no suffix'} is not read; give a .pt/.pth state dict "
+            "(read with torch.load(weights_only=True)) or a .safetensors file",
+            zh=f"--weights {path_text!r}：不读取 {suffix or '无后缀'} 文件；请给 .pt/.pth 状态字典或 .safetensors 文件",
+        )
+    if not path.is_file():
+        raise ConvtError(f"--weights {path_text!r}: no such file", zh=f"--weights {path_text!r}：没有这个文件")
+    return path
+
+
+def load_weights(torch, path_text: str) -> tuple[dict, str]:
+    """A state dict (name → tensor on the CPU) and its format, read without executing pickled code."""
+    path = check_weights_path(path_text)
+    if path.suffix.lower() == ".safetensors":
+        try:
+            from safetensors.torch import load_file
+        except ImportError:
+            raise ConvtError("--weights: reading .safetensors needs the safetensors package; "
+                             "install it with: pip install safetensors",
+                             zh="--weights：读取 .safetensors 需要 safetensors；"
+                             "请安装：pip install safetensors") from None
+        try:
+            return dict(load_file(str(path), device="cpu")), "safetensors"
+        except Exception as exc:  # noqa: BLE001 - a damaged file: its own message
+            raise ConvtError(f"--weights {path_text!r} is not a readable safetensors file: {one_line(exc)}",
+                             zh=f"--weights {path_text!r} 不是可读的 safetensors 文件：{one_line(exc)}") from None
+    try:
+        data = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - weights_only refused it, or the file is damaged
+        raise ConvtError(
+            f"--weights {path_text!r} was refused by torch.load(weights_only=True), which reads only plain "
+            f"tensors and containers and never runs pickled code: {one_line(exc)}",
+            zh=f"--weights {path_text!r} 被 torch.load(weights_only=True) 拒绝"
+            f"（只读取张量和容器，从不执行 pickle 代码）：{one_line(exc)}",
+        ) from None
+    for key in ("state_dict", "model"):  # common checkpoint wrappers
+        if isinstance(data, dict) and isinstance(data.get(key), dict):
+            data = data[key]
+    if not isinstance(data, dict) or not data or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()):
+        raise ConvtError(
+            f"--weights {path_text!r} holds a {type(data).__name__}, not a state dict of names to tensors",
+            zh=f"--weights {path_text!r} 里是 {type(data).__name__}，不是名字到张量的状态字典",
+        )
+    return data, "pt"
+
+
+def match_weights(model, state: dict, path_text: str) -> tuple[list[str], list[str]]:
+    """Missing and unexpected keys; a shape that differs from the model's is an error."""
+    own = model.state_dict()
+    for key, value in state.items():
+        if key in own and tuple(own[key].shape) != tuple(value.shape):
+            raise ConvtError(
+                f"--weights {path_text!r}: {key} has shape {tuple(value.shape)}, the model expects "
+                f"{tuple(own[key].shape)}",
+                zh=f"--weights {path_text!r}：{key} 的形状是 {tuple(value.shape)}，模型需要 {tuple(own[key].shape)}",
+            )
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    if not set(state) & set(own):
+        raise ConvtError(
+            f"--weights {path_text!r}: none of its {len(state)} keys is in the model (first: {next(iter(state))!r}; "
+            f"the model's first: {next(iter(own), '')!r})",
+            zh=f"--weights {path_text!r}：{len(state)} 个键没有一个属于该模型",
+        )
+    return missing, unexpected
