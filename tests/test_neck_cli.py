@@ -151,6 +151,41 @@ def test_ctrl_c_prints_what_completed_and_exits_130(monkeypatch):
     assert r.stderr.strip() == "Interrupted."
 
 
+@pytest.mark.parametrize("json_out", [True, False])
+def test_ctrl_c_before_the_first_layer_still_reports(monkeypatch, json_out):
+    """Ctrl-C while torch loads or the neck is built: the JSON object is still printed (interrupted, no
+    layers), the text report says 0 of 13, exit 130."""
+
+    def too_early(config, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(neck_mod, "trace_neck", too_early)
+    r = run(*SMALL, "--device", "cpu", *(["--json"] if json_out else []))
+    assert r.exit_code == 130 and r.stderr.strip() == "Interrupted."
+    if json_out:
+        doc = json.loads(r.stdout)
+        assert doc["interrupted"] is True and doc["branches"] == []
+        assert doc["totals"]["completed_layers"] == 0 and doc["totals"]["layers"] == 13
+    else:
+        assert "Interrupted after 0 of 13 layers" in r.stdout
+
+
+def test_ctrl_c_while_convt_loads_is_one_line_and_exit_130():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "class Stop:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'convt_cli.cli': raise KeyboardInterrupt\n"
+            "sys.meta_path.insert(0, Stop())\n"
+            "from convt_cli.__main__ import main\n"
+            "sys.argv = ['convt', 'neck', '--json']\n"
+            "main()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 130 and out.stderr == "Interrupted.\n" and out.stdout == ""
+
+
 def test_memory_guard_suggests_meta():
     r = run("--shape", "1x64x32x32", "--device", "cpu", env={"CONVT_MAX_BYTES": "100K"})
     assert r.exit_code == 1 and r.stdout == ""

@@ -50,7 +50,12 @@ def register(app: typer.Typer) -> None:
         config = make_config(shape=shape, preset=preset, d_model=d_model, scales=scales, dual=dual, seed=seed,
                              device=device, dtype=dtype, verify=verify)
         plan = plan_neck(config, verify=verify)  # shape and size errors surface before torch is imported
-        trace = _run(config, plan, verify, language, no_color, json_out)
+        try:
+            trace = _run(config, plan, verify, language, no_color, json_out)
+        except KeyboardInterrupt:  # before the first layer: still a report (the JSON object is promised)
+            from ..neck import NeckTrace
+
+            trace = NeckTrace.interrupted_early(config, plan.memory, len(plan.layers))
         _report(trace, language, no_color, json_out)
         if trace.interrupted:
             from ..i18n import t

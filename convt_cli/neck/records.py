@@ -132,6 +132,14 @@ class NeckTrace:
             return None
         return all(layer.verify.ok for layer in self.layers if layer.verify is not None)
 
+    @classmethod
+    def interrupted_early(cls, config: NeckConfig, memory: MemoryEstimate, total_layers: int) -> NeckTrace:
+        """Ctrl-C before the first layer ran (while torch loads, the neck is built or warmed up): a
+        trace with no branches, so that ``--json`` still prints its object with ``"interrupted": true``."""
+        return cls(config=config, device=config.device, device_name="", dtype=config.dtype, torch_version="",
+                   timer="none", memory=memory, memory_budget=None, branches=[], total_layers=total_layers,
+                   completed_layers=0, interrupted=True)
+
     def to_dict(self) -> dict:
         """The JSON report (docs/neck-json.md)."""
         cfg = self.config
