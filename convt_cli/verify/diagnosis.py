@@ -33,7 +33,7 @@ from .sweeps import writes_output
 
 MAX_FEATURES = 3
 CHANCE = 0.05  # a feature shared by every failure is named unless that is this likely by chance
-PASS_PENALTY = 3.0
+MAX_CAUSES = 3  # independent causes looked for within one way of failing
 IMPURITY = 0.1  # a clean cause: at most this share of its cases pass, and it leaves this share unexplained
 PASS_PENALTY = 3.0  # a passing case inside a cluster's features costs as much as 3 failures outside
 SHRINK_RUNS = 120  # re-runs allowed per cluster while shrinking
