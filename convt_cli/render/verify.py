@@ -97,7 +97,7 @@ define({
     "verify.kind.values": ("values", "数值"),
     "verify.kind.formula": ("formula", "公式"),
     "verify.kind.rejected": ("rule", "规则"),
-    "verify.what.crash": ("the worker process crashed", "工作进程崩溃"),
+    "verify.what.crash": ("the worker process died without an answer", "工作进程未作答即终止"),
     "verify.what.timeout": ("no answer within the timeout", "超时未返回"),
     "verify.what.mutation": ("the function wrote into its input arrays", "函数改写了输入数组"),
     "verify.what.returned": ("the function returned no real array", "函数未返回实数数组"),

@@ -36,7 +36,7 @@ from .checks import describe_exception, mutation_message, one_line, to_float64
 
 DEFAULT_TIMEOUT_S = 10.0
 LOAD_TIMEOUT_S = 120.0  # importing the target (it may import torch) on a busy machine
-MIN_ADDRESS_SPACE = 4 * 1024**3  # the worker may always grow by this much beyond its size after loading
+MIN_ADDRESS_SPACE = 256 * 1024**2  # the worker may always grow by at least this much after loading
 _HEAD = struct.Struct(">II")
 _LEN = struct.Struct(">Q")
 
@@ -263,7 +263,7 @@ def _address_space_now() -> int:
 
 
 def limit_address_space() -> int | None:
-    """``RLIMIT_AS`` = the size after loading + max(memory budget, 4 GiB); the limit set, or None."""
+    """``RLIMIT_AS`` = the size after loading + max(memory budget, 256 MiB); the limit set, or None."""
     try:
         import resource
 
@@ -281,6 +281,9 @@ def limit_address_space() -> int | None:
     return limit
 
 
+_LIMIT: dict[str, int | None] = {"bytes": None}
+
+
 def _answer(func: object, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
             kwargs: dict[str, object]) -> tuple[dict[str, object], list[np.ndarray]]:
     before = [a.copy() for a in (x, w)] + [None if b is None else b.copy()]
@@ -288,6 +291,11 @@ def _answer(func: object, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
         out = func(x, w, b, **kwargs)  # type: ignore[operator]
     except BaseException as exc:  # noqa: BLE001 - whatever the function raises is a failed case
         message, signature = describe_exception(exc)
+        if isinstance(exc, MemoryError) and _LIMIT["bytes"]:
+            from ..limits import human_bytes
+
+            message += (f" (the worker's address space is limited to {human_bytes(_LIMIT['bytes'])}: the memory "
+                        "budget, CONVT_MAX_BYTES, on top of what the function's module needed to load)")
         return {"status": "error", "kind": "exception", "message": message, "signature": signature}, []
     mutated = mutation_message(before, [x, w, b])
     if mutated:
@@ -322,7 +330,8 @@ def main(argv: list[str]) -> int:
     except BaseException as exc:  # noqa: BLE001
         send({"ok": False, "error": f"loading {argv[0]!r} failed: {describe_exception(exc)[0]}"}, [])
         return 0
-    send({"ok": True, "name": name, "address_space": limit_address_space()}, [])
+    _LIMIT["bytes"] = limit_address_space()
+    send({"ok": True, "name": name, "address_space": _LIMIT["bytes"]}, [])
     while True:
         try:
             head_len, count = _HEAD.unpack(_read_exact(proto_in, _HEAD.size))
