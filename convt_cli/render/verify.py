@@ -282,8 +282,12 @@ def rate_line(cluster: Cluster, lang: str = "en") -> str:
             continue
         parts.append(t("verify.rate", lang, feature=feature_label(r.feature, lang), f=r.with_failed, n=r.with_total))
         neg = t(f"verify.not.{r.feature}", lang)
-        parts.append(f"{neg}: " + t("verify.of", lang, f=r.without_failed, n=r.without_total))
+        parts.append(neg + _colon(lang) + t("verify.of", lang, f=r.without_failed, n=r.without_total))
     return " · ".join(parts)
+
+
+def _colon(lang: str) -> str:
+    return "：" if lang == "zh" else ": "
 
 
 def _fmt_values(arr: np.ndarray) -> str:
@@ -340,25 +344,26 @@ def diagnosis_block(report: Report, reproduce: Callable[[CaseSpec], str], lang: 
         case = cluster.smallest
         if case is None:
             continue
-        items.append(Text.assemble(f"   {t('verify.smallest', lang)}: ", (case.spec.format(), "bold")))
+        items.append(Text.assemble(f"   {t('verify.smallest', lang)}{_colon(lang)}", (case.spec.format(), "bold")))
         if cluster.shrunk_from is not None:
             items.append(Text("     " + t("verify.shrunk_from", lang, case=cluster.shrunk_from.format(),
                                           runs=cluster.shrink_runs), style="dim"))
         for c in case.checks:
             if not c.passed:
-                items.append(Text(f"     {feature_label(c.name, lang)}: {c.message}"))
+                items.append(Text(f"     {feature_label(c.name, lang)}{_colon(lang)}{c.message}"))
         arrays = small_arrays(case)
         if arrays is not None:
             expected, actual = arrays
-            items.append(Text(f"     {t('verify.expected', lang)}: {_fmt_values(expected)}"))
+            items.append(Text(f"     {t('verify.expected', lang)}{_colon(lang)}{_fmt_values(expected)}"))
             if actual is not None:
-                items.append(Text(f"     {t('verify.actual', lang)}: {_fmt_values(actual)}"))
-        items.append(Text(f"     {t('verify.reproduce', lang)}: {reproduce(case.spec)}", style="cyan", no_wrap=True))
+                items.append(Text(f"     {t('verify.actual', lang)}{_colon(lang)}{_fmt_values(actual)}"))
+        items.append(Text(f"     {t('verify.reproduce', lang)}{_colon(lang)}{reproduce(case.spec)}", style="cyan",
+                          no_wrap=True))
         if not case.spec.adjoint:
             x, w, _ = case.spec.make_data()
             hint = show_hint(case.spec, x, w)
             if hint:
-                items.append(Text(f"     {t('verify.draw', lang)}: {hint}", style="cyan", no_wrap=True))
+                items.append(Text(f"     {t('verify.draw', lang)}{_colon(lang)}{hint}", style="cyan", no_wrap=True))
     if diagnosis.also_failed:
         checks = ", ".join(f"{feature_label(k, lang)} " + t("verify.of", lang, f=f, n=n)
                            for k, (f, n) in diagnosis.also_failed.items())
