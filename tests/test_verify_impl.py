@@ -267,7 +267,8 @@ def test_skip_lets_a_function_without_groups_and_dilation_pass():
     assert result.exit_code == 0, result.stdout
     report = json.loads(result.stdout)
     assert report["ok"] and report["skip"] == ["groups", "dilation"] and report["left_out"] > 0
-    assert report["requested_cases"] == 40 and report["planned"] == 40 + 6  # 40 kept cases were drawn; 6 of 12 adjoint cases kept
+    # 40 kept cases were drawn; 6 of the 12 adjoint cases are kept
+    assert report["requested_cases"] == 40 and report["planned"] == 40 + 6
     rows = {row["feature"] for row in report["features"]}
     assert "groups" not in rows and "dilation" not in rows
     text = run("--impl", impl("no_groups_no_dilation"), "--skip", "groups,dilation", "--dims", "1")

@@ -33,7 +33,7 @@ RUNS: list[tuple[str, dict[str, str]]] = [
     ("shape 64 -k 2 -s 2", {}),
     ("shape 64 --target 128 -k 3", {}),
     ("compare", {}),
-    ("verify --dims 1 --cases 20", {"zh": "fixed on branch issue-11"}),
+    ("verify --dims 1 --cases 20", {}),
     ("neck --device meta", {"60": "fixed on branch issue-13", "zh": "fixed on branch issue-13"}),
 ]
 

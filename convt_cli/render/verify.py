@@ -87,11 +87,11 @@ define({
     "verify.no_number": ("* also failures without an error value ({kinds}): the error columns cover only the "
                          "cases that returned numbers.",
                          "* 另有无误差数值的失败（{kinds}）：误差列只统计返回了数值的用例。"),
-    "verify.kind.exception": ("exception", "异常"),
+    "verify.kind.exception": ("raised", "异常"),
     "verify.kind.crash": ("crash", "崩溃"),
-    "verify.kind.timeout": ("timeout", "超时"),
-    "verify.kind.mutation": ("input written", "改写输入"),
-    "verify.kind.returned": ("not an array", "非数组"),
+    "verify.kind.timeout": ("hang", "超时"),
+    "verify.kind.mutation": ("mutated", "改写输入"),
+    "verify.kind.returned": ("no array", "非数组"),
     "verify.kind.shape": ("shape", "形状"),
     "verify.kind.nonfinite": ("NaN/inf", "NaN/inf"),
     "verify.kind.values": ("values", "数值"),
@@ -179,29 +179,32 @@ _KNOWN_KINDS = {f"verify.kind.{k}" for k in ("exception", "crash", "timeout", "m
 def _failed_cell(row: FeatureRow, lang: str) -> str:
     if not row.failed:
         return "0"
-    if len(row.kinds) == 1:
+    if len(row.kinds) == 1:  # one kind a line: the column never wraps
         (kind,) = row.kinds
         return f"{row.failed} {kind_label(kind, lang)}"
     order = sorted(row.kinds, key=lambda k: (FAILURE_KINDS + ("formula", "rejected")).index(k)
                    if k in FAILURE_KINDS + ("formula", "rejected") else 99)
-    return ", ".join(f"{row.kinds[k]} {kind_label(k, lang)}" for k in order)
+    return "\n".join(f"{row.kinds[k]} {kind_label(k, lang)}" for k in order)
 
 
 def summary_table(report: Report, lang: str = "en") -> Table:
     """One row per feature present and per check kind: cases, passed, failures by kind, max abs and max rel
     error; an error cell is starred when some of the row's failures have no error value."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column(t("verify.col.feature", lang))
-    for key in ("cases", "passed", "failed", "max_abs", "max_rel"):
-        table.add_column(t(f"verify.col.{key}", lang), justify="right")
     rows = report.rows()
+    failed = any(row.failed for row in rows)
+    labels = [feature_label(row.key, lang) for row in rows]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column(t("verify.col.feature", lang))  # the one column that wraps when the terminal is narrow
+    # with failures, "Failed" (counted by kind) takes the place of "Passed" (= cases − failed)
+    for key in ("cases", "failed" if failed else "passed", "max_abs", "max_rel"):
+        table.add_column(t(f"verify.col.{key}", lang), justify="right", no_wrap=True)
     last_feature = max((i for i, row in enumerate(rows) if row.key in FORWARD_FEATURES), default=-1)
-    for i, row in enumerate(rows):
+    for i, (row, label) in enumerate(zip(rows, labels)):
         style = "red" if row.failed else None
         star = " *" if row.no_number and row.key not in ("size_formula", "error_parity") else ""
-        table.add_row(feature_label(row.key, lang), str(row.cases), str(row.passed), _failed_cell(row, lang),
-                      fmt_err(row.max_abs) + star, fmt_err(row.max_rel) + star, style=style,
-                      end_section=row.key == "all" or i == last_feature)
+        cells = [label, str(row.cases), _failed_cell(row, lang) if failed else str(row.passed)]
+        cells += [fmt_err(row.max_abs) + star, fmt_err(row.max_rel) + star]
+        table.add_row(*cells, style=style, end_section=row.key == "all" or i == last_feature)
     return table
 
 
