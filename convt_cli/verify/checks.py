@@ -110,13 +110,13 @@ def one_line(text: str, limit: int = 240) -> str:
 
 
 def message_shape(text: str) -> str:
-    """An exception message blurred to its first words, without numbers, quoted names or bracketed
+    """An exception message blurred to its first ten words, without numbers, quoted names or bracketed
     contents, so that ``got 3`` and ``got 5``, or shapes of different lengths, read as one failure."""
     shape = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", one_line(text, 400))
     for _ in range(4):  # nested brackets, innermost first
         shape = re.sub(r"\([^()\[\]{}]*\)|\[[^()\[\]{}]*\]|\{[^()\[\]{}]*\}", "…", shape)
     shape = re.sub(r"[-+]?\d+(\.\d+)?(e[-+]?\d+)?", "N", shape)
-    return " ".join(shape.split()[:8])
+    return " ".join(shape.split()[:10])
 
 
 def to_float64(value: object) -> np.ndarray:

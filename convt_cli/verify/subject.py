@@ -13,6 +13,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -163,10 +164,52 @@ class Verifier:
             return self._error_case(spec, x, w, b, one_line(str(exc).split("\n")[0], 400))
         if spec.adjoint:
             return self._adjoint_case(spec, x, w, expected)
+        if spec.batched and spec.batch == 0:
+            rule = self._rule_for_one(spec)
+            if rule is not None:
+                return self._empty_batch_case(spec, x, w, b, expected, rule)
         result = self._forward_case(spec, x, w, b, expected)
         if keep_arrays:
             result.arrays = (expected, self._last_actual)
         return result
+
+    # --- an empty batch ---------------------------------------------------------------------------------
+    def _rule_for_one(self, spec: CaseSpec) -> str | None:
+        """PyTorch checks nothing for an empty batch: its message for a batch of one, or None if it accepts."""
+        one = replace(spec, x_shape=(1,) + spec.x_shape[1:])
+        x1, w1, b1 = one.make_data()
+        try:
+            self._torch(one, x1, w1, b1)
+        except Exception as exc:  # noqa: BLE001 - PyTorch's refusal is the answer
+            return one_line(str(exc).split("\n")[0], 400)
+        return None
+
+    def _empty_batch_case(self, spec: CaseSpec, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+                          expected: np.ndarray, torch_message: str) -> CaseResult:
+        """PyTorch returns an empty result for a configuration it refuses for a batch of one. Both answers
+        are right: the same empty shape, or a refusal (for the engine: naming PyTorch's rule)."""
+        rule, engine_re = parity_rule(torch_message)
+        shape = list(expected.shape)
+        why = (f"PyTorch checks nothing for an empty batch and returns shape {shape}; for a batch of one it "
+               f"refuses ({torch_message})")
+        try:
+            actual = self._call(spec, x, w, b, self.dtype)
+        except SubjectFailed as exc:
+            if self.is_engine and exc.kind == "exception" and exc.message.startswith("ConvtError: ") and (
+                    engine_re is None or re.search(engine_re, exc.message)):
+                return CaseResult(spec, "forward", [Check("values", True, tolerance=rule,
+                                  message=f"{why}; the engine refuses naming the same rule: {exc.message}")],
+                                  spec.features())
+            if not self.is_engine and exc.kind == "exception":
+                return CaseResult(spec, "forward", [Check("values", True, tolerance=rule,
+                                  message=f"{why}; the function refused: {exc.message}")], spec.features())
+            return CaseResult(spec, "forward", [_failed("values", rule, exc)], spec.features())
+        if list(actual.shape) == shape:
+            return CaseResult(spec, "forward", [Check("values", True, 0.0, 0.0, rule, f"{why}; same shape")],
+                              spec.features())
+        return CaseResult(spec, "forward", [Check(
+            "values", False, None, None, rule, f"shape {list(actual.shape)} differs from PyTorch's {shape} ({why})",
+            "shape", "shape")], spec.features())
 
     def _forward_case(self, spec: CaseSpec, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
                       expected: np.ndarray) -> CaseResult:
