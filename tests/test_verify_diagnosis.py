@@ -31,8 +31,8 @@ from convt_cli.verify.diagnosis import Cluster, shrink, smaller
 
 def result(text: str, failure: str = "", signature: str = "", kind: str = "forward") -> CaseResult:
     spec = CaseSpec.parse(text)
-    check = Check("adjoint" if kind == "adjoint" else "values", not failure, None if failure == "exception" else 0.5, None, "", "msg", failure,
-                  signature or failure)
+    check = Check("adjoint" if kind == "adjoint" else "values", not failure,
+                  None if failure == "exception" else 0.5, None, "", "msg", failure, signature or failure)
     return CaseResult(spec, kind, [check], spec.features() if kind == "forward" else ())
 
 

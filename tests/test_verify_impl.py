@@ -67,7 +67,8 @@ def test_the_engine_through_the_module_form_passes():
 # --- every wrong implementation, diagnosed by name ---------------------------------------------------
 
 WRONG = [
-    # (function, options, [(failure kind, features the cluster must name)] — one entry per expected cause)
+    # (function, options, [(failure kind, features the cluster must name)] — one entry per expected cause);
+    # the hang, the segfault, the input written into and the memory blow-up have their own tests below
     ("rotated_kernel", ["--cases", "40"], [("values", {"kernel_gt1"})]),
     ("output_padding_zeros", ["--cases", "80"], [("values", {"output_padding", "padding"})]),
     ("first_group_bias", ["--cases", "60"], [("values", {"groups", "bias"})]),
@@ -77,17 +78,12 @@ WRONG = [
     ("onnx_reference", ["--cases", "150"], [("values", {"groups"}), ("exception", {"output_padding_dilation"})]),
     ("two_bugs", ["--cases", "60"], [("values", {"groups"}), ("values", {"bias"})]),
     ("raises_for_big_padding", ["--cases", "60"], [("exception", {"padding_beyond_kernel"})]),
-    ("hangs_on_batches", ["--cases", "10", "--dims", "1", "--timeout", "0.5"], [("timeout", {"batch_gt1"})]),
-    ("segfaults_with_groups", ["--cases", "6", "--dims", "1"], [("crash", {"groups"})]),
-    ("mutates_input_with_bias", ["--cases", "10", "--dims", "1"], [("mutation", {"bias"})]),
-    ("blows_up_memory", ["--cases", "10", "--dims", "1"], [("exception", {"stride_gt_kernel"})]),
 ]
 
 
 @pytest.mark.parametrize("name,options,causes", WRONG, ids=[w[0] for w in WRONG])
 def test_each_wrong_implementation_is_diagnosed_by_name(name, options, causes):
-    env = {"CONVT_MAX_BYTES": "300M"} if name == "blows_up_memory" else None
-    result = run("--impl", impl(name), *options, "--json", env=env)
+    result = run("--impl", impl(name), *options, "--json")
     assert result.exit_code == 1, result.stdout + result.stderr
     report = json.loads(result.stdout)
     clusters = report["clusters"]
@@ -104,6 +100,10 @@ def test_each_wrong_implementation_is_diagnosed_by_name(name, options, causes):
     assert set(report["suspects"]) == named
     # every failure carries its reproducer, naming the same impl
     assert all(f"--impl {IMPLS}:{name}" in f["reproduce"] for f in report["failures"])
+
+
+def cluster_named(report: dict, kind: str, features: set[str]) -> bool:
+    return any(c["kind"] == kind and features <= set(c["features"]) for c in report["clusters"])
 
 
 def test_two_independent_bugs_are_two_clusters_measured_alone():
@@ -178,10 +178,10 @@ def test_the_text_report_shows_an_exception_cluster_beside_a_values_cluster():
     ("generator_exit", "GeneratorExit"),
 ])
 def test_a_misbehaving_function_is_a_failed_case_never_a_crash(name, fragment):
-    result = run("--impl", impl(name), "--cases", "3", "--dims", "1", "--json")
+    result = run("--impl", impl(name), "--cases", "1", "--dims", "1", "--json")
     assert result.exit_code == 1, result.stdout + result.stderr
     report = json.loads(result.stdout)  # the user's prints did not reach stdout
-    assert report["failed"] == report["completed"] == 3 + 4 and not report["ok"]
+    assert report["failed"] == report["completed"] == 1 + 4 and not report["ok"]
     assert fragment in report["failures"][0]["message"]
 
 
@@ -192,6 +192,7 @@ def test_a_hang_is_stopped_and_the_sweep_goes_on():
     hung = [f for f in report["failures"] if f["failure"] == "timeout"]
     assert hung and all("no answer within 0.5 s (--timeout)" in f["message"] for f in hung)
     assert report["passed"] > 0  # the cases after a hang ran in a fresh worker
+    assert cluster_named(report, "timeout", {"batch_gt1"})
 
 
 def test_a_segfault_is_a_failed_case_and_the_sweep_goes_on():
@@ -199,6 +200,7 @@ def test_a_segfault_is_a_failed_case_and_the_sweep_goes_on():
     crashed = [f for f in report["failures"] if f["failure"] == "crash"]
     assert crashed and all("segmentation fault (SIGSEGV)" in f["message"] for f in crashed)
     assert report["passed"] > 0 and report["completed"] == report["planned"]
+    assert cluster_named(report, "crash", {"groups"})
 
 
 def test_writing_into_an_input_is_detected():
@@ -207,6 +209,7 @@ def test_writing_into_an_input_is_detected():
     mutated = [f for f in report["failures"] if f["failure"] == "mutation"]
     assert mutated and all("wrote into its input bias" in f["message"] for f in mutated)
     assert all("bias" in f["features"] for f in mutated)
+    assert cluster_named(report, "mutation", {"bias"})
 
 
 def test_a_memory_blow_up_meets_the_workers_address_space_limit():
@@ -216,6 +219,7 @@ def test_a_memory_blow_up_meets_the_workers_address_space_limit():
     assert report["isolation"]["address_space_bytes"] < 2 * 1024**3
     blown = [f for f in report["failures"] if "MemoryError" in f["message"]]
     assert blown and "address space is limited to" in blown[0]["message"]
+    assert cluster_named(report, "exception", {"stride_gt_kernel"})
 
 
 def test_import_time_prints_and_a_patched_torch_cannot_make_cases_pass():
@@ -244,9 +248,7 @@ def test_ctrl_c_prints_the_partial_report_and_exits_130():
     assert out.returncode == 130, out.stderr
     report = json.loads(out.stdout)
     assert report["interrupted"] and report["completed"] == 39 and not report["ok"]
-    text = subprocess.run(base, capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
-    assert text.returncode == 130
-    assert "Interrupted after 39 of 612 cases" in text.stdout and "All 39 cases passed" in text.stdout
+    # the text form of an interrupted report: tests/golden/verify/report_en.txt
 
 
 # --- narrowing the sweep: --dims, --only, --skip -------------------------------------------------------

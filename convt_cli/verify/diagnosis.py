@@ -39,7 +39,7 @@ PASS_PENALTY = 3.0  # a passing case inside a cluster's features costs as much a
 SHRINK_RUNS = 120  # re-runs allowed per cluster while shrinking
 SHRINK_SECONDS = 20.0  # and wall time for all clusters together
 NO_SHRINK_KINDS = frozenset({"timeout"})  # each try would cost a whole timeout
-CRASH_SHRINK_RUNS = 8  # each try restarts the worker
+CRASH_SHRINK_RUNS = 4  # each try restarts the worker
 CHECK_KEYS = ("adjoint", "size_formula", "float32_path", "error_parity")
 
 
