@@ -109,6 +109,7 @@ define({
     "verify.every_case": ("{what} in every case ({n})", "{what}：全部用例（{n} 个）"),
     "verify.every_with": ("{what} in every case with {features} ({n})", "{what}：凡是 {features} 的用例（{n} 个）"),
     "verify.some_with": ("{what} in {n} cases with {features}", "{what}：{features} 的用例中有 {n} 个"),
+    "verify.one_with": ("{what} in 1 case with {features}", "{what}：{features} 的用例中有 1 个"),
     "verify.unexplained": ("{what} in {n} cases that no feature separates from passing ones",
                            "{what}：{n} 个用例，没有特性能把它们与通过的用例区分开"),
     "verify.and": (" and ", " 且 "),
@@ -266,7 +267,8 @@ def cluster_headline(cluster: Cluster, lang: str = "en") -> str:
         return t("verify.every_case", lang, what=what, n=cluster.count) if cluster.everywhere else \
             t("verify.some_with", lang, what=what, n=cluster.count, features=t("verify.feature.all", lang))
     feats = _features_text(cluster.features, lang)
-    key = "verify.every_with" if cluster.everywhere else "verify.some_with"
+    key = "verify.every_with" if cluster.everywhere else "verify.one_with" if cluster.count == 1 else \
+        "verify.some_with"
     return t(key, lang, what=what, n=cluster.count, features=feats)
 
 

@@ -11,7 +11,7 @@ failing case (pure, apart from :func:`shrink_clusters`, which re-runs cases thro
    independent bugs give two clusters. Features that change nothing are dropped, so the set is the
    smallest that explains the cluster; an empty set means every case.
 3. Each feature's failure rate with and without it ("groups > 1: 240 of 252 fail · groups = 1: 0 of
-   360"), counted on the cases that the group's other clusters leave, so each cause is measured alone.
+   360"), counted on the cases that the other clusters leave, so each cause is measured alone.
 4. :func:`shrink_clusters` shrinks each cluster's smallest case — smaller batch, channels, sizes and
    parameters — while it still fails the same way and keeps the cluster's features.
 
@@ -181,6 +181,7 @@ def diagnose(results: list[CaseResult]) -> Diagnosis:
         if not r.passed:
             groups.setdefault(r.signature, []).append(i)
     clusters: list[Cluster] = []
+    built: list[tuple[str, int, tuple[str, ...], int, int]] = []
     for signature, idx in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         group = 0
         for i in idx:
@@ -203,20 +204,21 @@ def diagnose(results: list[CaseResult]) -> Diagnosis:
                 if members_mask:
                     remaining &= ~members_mask
                     found.append((combo, match, members_mask))
-        for combo, match, members_mask in found:
-            # rates among the cases the group's other clusters leave: each cause measured on its own
-            others = 0
-            for _, _, m in found:
-                if m != members_mask:
-                    others |= m
-            universe = everything & ~others
-            members = [forward[i] for i in range(len(forward)) if members_mask >> i & 1]
-            explained = match != -1
-            rates = [_rate(k, masks[k], members_mask, universe) for k in combo] or [
-                _rate("", universe, members_mask, universe)]
-            everywhere = explained and (match & universe & ~members_mask) == 0
-            clusters.append(Cluster(members[0].failure, signature, combo, members, rates, everywhere,
-                                    explained, smallest=min(members, key=lambda r: _size(r.spec))))
+        built += [(signature, group, combo, match, members_mask) for combo, match, members_mask in found]
+    for signature, _group, combo, match, members_mask in built:
+        # rates among the cases the other clusters leave: each cause measured on its own
+        others = 0
+        for other in built:
+            if other[4] != members_mask:
+                others |= other[4]
+        universe = everything & ~others
+        members = [forward[i] for i in range(len(forward)) if members_mask >> i & 1]
+        explained = match != -1
+        rates = [_rate(k, masks[k], members_mask, universe) for k in combo] or [
+            _rate("", universe, members_mask, universe)]
+        everywhere = explained and (match & universe & ~members_mask) == 0
+        clusters.append(Cluster(members[0].failure, signature, combo, members, rates, everywhere,
+                                explained, smallest=min(members, key=lambda r: _size(r.spec))))
     clusters.sort(key=lambda c: (-c.count, c.signature))
     also = {}
     for key in CHECK_KEYS:

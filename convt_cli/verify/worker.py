@@ -107,6 +107,9 @@ class WorkerSubject:
         self.address_space: int | None = None
         self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
+        from ..limits import max_bytes
+
+        self._max_reply = max_bytes()
 
     # --- process management ----------------------------------------------------------------------
     def start(self) -> str:
@@ -199,6 +202,8 @@ class WorkerSubject:
             arrays = []
             for _ in range(count):
                 (size,) = _LEN.unpack(self._read(_LEN.size, deadline))
+                if size > self._max_reply:
+                    raise ValueError(f"a reply of {size} bytes is over the memory budget")
                 arrays.append(decode_array(self._read(size, deadline)))
             return header, arrays
         except EOFError:
