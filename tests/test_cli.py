@@ -184,10 +184,10 @@ def test_a_full_disk_is_one_error_line(args):
     assert err == "Error: could not write the output: No space left on device\n"
 
 
-# Files whose citations are rewritten on other branches (issue-11: verify, issue-13: neck); remove a
+# Files whose citations are rewritten on other branches (issue-13: neck); remove a
 # name here once that branch is merged.
-PENDING_ELSEWHERE = {"convt_cli/neck.py", "convt_cli/verify.py", "convt_cli/render/verify.py"}
-PENDING_README_SECTIONS = ("verify", "neck")
+PENDING_ELSEWHERE = {"convt_cli/neck.py"}
+PENDING_README_SECTIONS = ("neck",)
 
 
 def test_the_project_stands_on_its_own():

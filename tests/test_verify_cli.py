@@ -85,7 +85,7 @@ def test_default_run_rows_count_what_the_sweep_holds(default_json):
     for key, count in expect.items():
         assert rows[key]["cases"] == rows[key]["passed"] == count, key
     assert rows["all"]["max_abs_err"] < 1e-12  # float64 against float64: summation order only
-    assert 0 < rows["float32_path"]["max_abs_err"] < 1e-5  # FACTS.md §3
+    assert 0 < rows["float32_path"]["max_abs_err"] < 1e-5  # torch.testing float32 atol
     assert rows["error_parity"]["max_abs_err"] is None
 
 

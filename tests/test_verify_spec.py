@@ -227,7 +227,7 @@ def test_error_cases_name_every_rule(engine):
     rules = [r.checks[0].tolerance for r in results]
     assert sorted(set(rules)) == sorted(rule for rule, _, _ in PARITY_RULES)  # none "unrecognised"
     assert len(results) == 14 * 3 and all(r.passed for r in results)
-    # the FACTS.md §2 rules hold in every dim (1-d, 2-d and 3-d kernels word them alike)
+    # the PyTorch validity rules hold in every dim (1-d, 2-d and 3-d kernels word them alike)
     for rule in ("output_padding < stride or dilation", "padding ≥ 0", "groups divides C_in", "bias length = C_out"):
         assert rules.count(rule) == 3, rule
 
@@ -284,7 +284,7 @@ def test_tolerance_follows_the_dtype(engine):
     spec = CaseSpec.parse(EXAMPLE)
     assert not Verifier(off_by_1e8).run_case(spec).passed
     assert Verifier(off_by_1e8, dtype="float16").run_case(spec).passed
-    assert Verifier(off_by_1e8, dtype="float32").run_case(spec).passed  # FACTS.md §3: atol 1e-5
+    assert Verifier(off_by_1e8, dtype="float32").run_case(spec).passed  # float32 atol 1e-5
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
