@@ -303,6 +303,8 @@ def test_skip_applies_to_a_single_case():
     (["--impl", "x.py:f", "--timeout", "nan"], "the timeout must be more than 0"),
     (["--impl", "x.py:f", "--timeout", "abc"], "--timeout"),
     (["--timeout", "5"], "--timeout applies to --impl"),
+    (["--only", "dims_3", "--dims", "1,2"], "--only dims_3 leaves no case: dims_3 is not among the dims swept (1,2)"),
+    (["--only", "groups", "--skip", "channels_gt1", "--cases", "3"], "leave no forward case to check"),
 ])
 def test_bad_narrowing_and_timeout_values_are_one_error_line(args, fragment):
     result = run(*args)

@@ -164,6 +164,10 @@ def _sweep(*, case, cases, seed, dims, dtype, impl, only, skip, timeout, fail_fa
                             V.parse_feature_keys(skip, "--skip") if skip else ())
     dim_tuple = V.parse_dims(dims) if dims else V.ALL_DIMS
     sweep_seed = V.DEFAULT_SEED if seed is None else seed
+    outside = [k for k in selection.only if k.startswith("dims_") and int(k[-1]) not in dim_tuple]
+    if outside and case is None:
+        raise UsageError(f"--only {','.join(selection.only)} leaves no case: {outside[0]} is not among the dims "
+                         f"swept ({','.join(map(str, dim_tuple))})")
     left_out = 0
     if case is not None:
         specs = [V.CaseSpec.parse(case)]
@@ -178,6 +182,11 @@ def _sweep(*, case, cases, seed, dims, dtype, impl, only, skip, timeout, fail_fa
         specs = V.default_sweep(sweep_seed, dim_tuple, impl is None, selection)
         if selection:
             left_out = sum(not selection.keeps(c) for c in V.default_sweep(sweep_seed, dim_tuple, False))
+
+    invalid = set(V.error_cases(dim_tuple))
+    if case is None and selection and not any(not c.adjoint and c not in invalid for c in specs):
+        raise UsageError(f"--only/--skip leave no forward case to check (--only {','.join(selection.only) or '-'}, "
+                         f"--skip {','.join(selection.skip) or '-'}): no random case of the sweep has that mix")
 
     worker = None
     display = "engine"
