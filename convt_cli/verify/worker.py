@@ -313,6 +313,17 @@ def _answer(func: object, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
     return {"status": "ok"}, [arr]
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when convt goes away, even by SIGKILL (a hung call included)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
 def main(argv: list[str]) -> int:
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
     proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -321,6 +332,7 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)  # the function's prints, even from C, land on stderr
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's
+    _die_with_parent()
 
     def send(header: dict[str, object], arrays: list[np.ndarray]) -> None:
         proto_out.write(encode(header, arrays))
