@@ -1,6 +1,6 @@
 """The SAM 3 neck library: config checks, the plan, the built module, the trace, --verify, memory, Ctrl-C.
 
-Expected sizes come from FACTS.md §4 (outputs 256²/128²/64²/32² for 1×1280×64×64 and
+Expected sizes come from docs/semantics.md §4 (outputs 256²/128²/64²/32² for 1×1280×64×64 and
 288²/144²/72²/36² for 1×1024×72×72, 256 channels); parameter counts from the module's own
 ``sum(p.numel())``; FLOPs from ``torch.utils.flop_counter.FlopCounterMode`` run over the whole module.
 CPU runs use small shapes; the presets run on the meta device.
@@ -24,7 +24,7 @@ def branch_outputs(trace):
     return [b.out_shape for b in trace.branches]
 
 
-# ---------------------------------------------------------------- branch outputs (FACTS.md §4)
+# ---------------------------------------------------------------- branch outputs (docs/semantics.md §4)
 
 
 @pytest.mark.parametrize("preset", ["explainer", "sam3"])
@@ -90,7 +90,7 @@ def test_param_counts_equal_the_modules_numel(dim, d_model, dual):
 
 
 def test_param_count_of_the_first_transposed_conv_matches_facts():
-    # FACTS.md §6: ConvTranspose2d(c_in, c_out, 2, 2) has c_in·c_out·4 + c_out parameters.
+    # ConvTranspose2d(c_in, c_out, 2, 2) has c_in·c_out·4 + c_out parameters.
     plan = plan_neck(make_config(preset="explainer"))
     assert plan.layers[0].path == "convs.0.dconv_2x2_0"
     assert plan.layers[0].params == 1280 * 640 * 4 + 640
@@ -105,7 +105,7 @@ def test_trace_records_the_built_modules_param_counts():
 
 
 def test_flops_of_the_first_transposed_conv_match_facts():
-    # FACTS.md §6: 2·c_in·c_out·4·H·W per image.
+    # 2·c_in·c_out·4·H·W per image.
     plan = plan_neck(make_config(preset="explainer"))
     assert plan.layers[0].flops == 2 * 1280 * 640 * 4 * 64 * 64
 

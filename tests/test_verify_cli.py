@@ -28,7 +28,7 @@ from convt_cli.verify import CaseResult, CaseSpec, Check, Report, default_sweep,
 runner = CliRunner()
 ENV = {"COLUMNS": "100", "CONVT_LANG": "en", "LANG": "C"}
 GOLDEN = Path(__file__).parent / "golden" / "verify"
-IMPL = Path(__file__).resolve().parent / "test_verify_impl.py"
+IMPL = Path(__file__).resolve().parent / "wrong_impls.py"
 
 
 def run(*args: str, env: dict[str, str] | None = None):
@@ -55,10 +55,11 @@ def default_json() -> dict:
 
 def test_default_run_passes_every_case(default_json):
     doc = default_json
-    assert doc["schema"] == "convt.verify/1" and doc["ok"] and doc["subject"] == "engine"
+    assert doc["schema"] == "convt.verify/2" and doc["ok"] and doc["subject"] == "engine"
     assert doc["planned"] == doc["completed"] == doc["passed"] == 654 and doc["failed"] == 0
     assert doc["dims"] == [1, 2, 3] and doc["seed"] == 0 and doc["dtype"] == "float64"
-    assert doc["failures"] == [] and doc["suspects"] == []
+    assert doc["failures"] == [] and doc["suspects"] == [] and doc["clusters"] == [] and doc["also_failed"] == []
+    assert doc["isolation"] is None and doc["only"] == doc["skip"] == [] and doc["left_out"] == 0
     assert doc["tolerance"]["values"]["rtol"] == 1e-10 and doc["tolerance"]["float32_path"]["atol"] == 1e-5
 
 
@@ -84,7 +85,7 @@ def test_default_run_rows_count_what_the_sweep_holds(default_json):
     for key, count in expect.items():
         assert rows[key]["cases"] == rows[key]["passed"] == count, key
     assert rows["all"]["max_abs_err"] < 1e-12  # float64 against float64: summation order only
-    assert 0 < rows["float32_path"]["max_abs_err"] < 1e-5  # FACTS.md §3
+    assert 0 < rows["float32_path"]["max_abs_err"] < 1e-5  # torch.testing float32 atol
     assert rows["error_parity"]["max_abs_err"] is None
 
 
@@ -114,7 +115,7 @@ def readme_runs(tmp_path_factory) -> dict:
 
 
 def test_readme_examples_work_as_written(readme_runs):
-    assert len(readme_runs) == 7
+    assert len(readme_runs) == 8
     for line, result in readme_runs.items():
         assert result.exit_code == 0, (line, result.stdout[-2000:], result.stderr)
     doc = json.loads(readme_runs["convt verify --impl my_convt.py:conv_transpose --dims 2 --cases 100 --json"].stdout)
@@ -138,12 +139,12 @@ def test_default_run_text(readme_runs):
 
 def test_readme_failure_sample_is_real_output():
     sample = re.search(r"```text\n(.*?)```", README, re.S).group(1).strip().splitlines()
-    cmd = "convt verify --impl tests/test_verify_impl.py:first_image_only --cases 100"
-    assert f"`{cmd}`" in README
+    cmd = "convt verify --impl tests/wrong_impls.py:two_bugs --cases 60"
+    assert f"`{cmd}`" in " ".join(README.split())
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        result = runner.invoke(app, shlex.split(cmd)[1:], env={**ENV, "COLUMNS": "200"})
+        result = runner.invoke(app, shlex.split(cmd)[1:], env={**ENV, "COLUMNS": "100"})
     finally:
         os.chdir(cwd)
     assert result.exit_code == 1
@@ -310,6 +311,7 @@ def _report() -> Report:
     bad = CaseSpec.parse("1d x=3x2x6 w=2x1x3 s=2 d=2 op=1")
     adj = CaseSpec.parse("adjoint 1d x=2x3x6 w=3x2x3 s=2 p=1 op=1")
     err = CaseSpec.parse("1d x=1x2x5 w=2x1x3 s=2 op=2")
+    raised = CaseSpec.parse("2d x=1x2x4x4 w=2x1x2x2 s=2 p=2")
     results = [
         CaseResult(ok, "forward", [Check("values", True, 4.4e-16, 2.2e-16), Check("size_formula", True)],
                    ok.features()),
@@ -317,10 +319,13 @@ def _report() -> Report:
             Check("values", False, 0.75, 0.5, "|a − e| ≤ 1e-10 + 1e-10·|e|",
                   "6 of 39 values outside the tolerance; worst at [1, 0, 4]: expected 0.5, got -0.25"),
             Check("size_formula", True)], bad.features()),
+        CaseResult(raised, "forward", [
+            Check("values", False, None, None, "|a − e| ≤ 1e-10 + 1e-10·|e|", "ValueError: negative pad -1",
+                  "exception", "ValueError: negative pad N"), Check("size_formula", True)], raised.features()),
         CaseResult(adj, "adjoint", [Check("adjoint", True, 1.8e-15, 1e-16)]),
         CaseResult(err, "error", [Check("error_parity", True, tolerance="output_padding < stride or dilation")]),
     ]
-    return Report("tests/mine.py:f", "float64", planned=6, seed=0, results=results, elapsed_s=1.25,
+    return Report("tests/mine.py:f", "float64", planned=7, seed=0, results=results, elapsed_s=1.25,
                   interrupted=True)
 
 

@@ -65,8 +65,10 @@ def test_defaults_and_anisotropic_values():
     ("2d x=1x4x5x5 w=4x2x3x3 s=1 s=2", "s is given twice"),
     ("2d x=1x4x5x5 w=4x2x3", "has 3 sizes; a 2d case needs 4"),
     ("2d x=1x4x5x5 w=4x2x3x3 s=1,2,3", "has 3 values; give one, or 2"),
-    ("2d x=1x4x5x5 w=4x2x3x3 p=a", "p=a is not a whole number"),
-    ("2d x=1x-4x5 w=4x2x3x3", "must be sizes joined by x"),
+    ("2d x=1x4x5x5 w=4x2x3x3 p=a", "p 'a': 'a' is not a whole number"),
+    ("2d x=1x-4x5 w=4x2x3x3", "x '1x-4x5': -4 must be at least 0"),
+    ("2d x=1,4,5,5 w=4x2x3x3", "must be sizes joined by x"),
+    ("2d x=1x4x5x5 w=4x2x3x3 g=1,2", "g=1,2 must be one whole number"),
     ("2d x=1x4x5x5 w=4x2x3x3 s", "s needs a value"),
     ("2d x=1x4x5x5 w=4x2x3x3 bias=-1", "bias=-1 must be a length"),
     ("2d x=1x4x5x5 w=4x2x3x3 g=99999999999", "is too large"),
@@ -225,7 +227,7 @@ def test_error_cases_name_every_rule(engine):
     rules = [r.checks[0].tolerance for r in results]
     assert sorted(set(rules)) == sorted(rule for rule, _, _ in PARITY_RULES)  # none "unrecognised"
     assert len(results) == 14 * 3 and all(r.passed for r in results)
-    # the FACTS.md §2 rules hold in every dim (1-d, 2-d and 3-d kernels word them alike)
+    # the PyTorch validity rules hold in every dim (1-d, 2-d and 3-d kernels word them alike)
     for rule in ("output_padding < stride or dilation", "padding ≥ 0", "groups divides C_in", "bias length = C_out"):
         assert rules.count(rule) == 3, rule
 
@@ -282,7 +284,7 @@ def test_tolerance_follows_the_dtype(engine):
     spec = CaseSpec.parse(EXAMPLE)
     assert not Verifier(off_by_1e8).run_case(spec).passed
     assert Verifier(off_by_1e8, dtype="float16").run_case(spec).passed
-    assert Verifier(off_by_1e8, dtype="float32").run_case(spec).passed  # FACTS.md §3: atol 1e-5
+    assert Verifier(off_by_1e8, dtype="float32").run_case(spec).passed  # float32 atol 1e-5
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
@@ -341,8 +343,9 @@ def test_suspects_are_the_features_shared_by_every_failure():
         _result("2d x=2x2x5x5 w=2x2x3x3 s=2", True),
     ]
     report = Report("engine", "float64", planned=4, results=results)
-    # depthwise ⊂ groups ⊂ several channels: only the most specific is named; batch > 1 too
-    assert report.suspects() == ["batch_gt1", "depthwise"]
+    # depthwise alone separates the failures from the passing cases (a passing case has groups, and
+    # none has batch > 1 without depthwise): the smallest explaining set
+    assert report.suspects() == ["depthwise"]
     rows = {row.key: row for row in report.rows()}
     assert (rows["depthwise"].cases, rows["depthwise"].passed, rows["depthwise"].max_abs) == (2, 0, 1.0)
     assert rows["all"].failed == 2 and not report.ok
@@ -351,12 +354,15 @@ def test_suspects_are_the_features_shared_by_every_failure():
 def test_json_document_shape():
     report = Report("engine", "float64", planned=3, seed=0, results=[_result(EXAMPLE, False)], elapsed_s=1.23456)
     doc = report.as_json(lambda s: "R " + s.format())
-    assert doc["schema"] == "convt.verify/1" and doc["completed"] == 1 and doc["failed"] == 1
+    assert doc["schema"] == "convt.verify/2" and doc["completed"] == 1 and doc["failed"] == 1
     assert doc["elapsed_s"] == 1.235 and doc["ok"] is False
     failure = doc["failures"][0]
     assert failure["case"] == EXAMPLE and failure["reproduce"] == "R " + EXAMPLE
-    assert failure["checks"][0] == {"check": "values", "passed": False, "max_abs_err": 1.0, "max_rel_err": 1.0,
-                                    "tolerance": "", "message": ""}
+    assert failure["checks"][0] == {"check": "values", "passed": False, "failure": "", "max_abs_err": 1.0,
+                                    "max_rel_err": 1.0, "tolerance": "", "message": ""}
+    assert failure["failure"] == "values"
+    (cluster,) = doc["clusters"]
+    assert cluster["kind"] == "values" and cluster["count"] == 1 and cluster["features"] == []
     assert set(FORWARD_FEATURES) >= {row["feature"] for row in doc["features"]} - {"all"}
 
 

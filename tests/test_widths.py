@@ -35,7 +35,7 @@ RUNS: list[tuple[str, dict[str, str]]] = [
     ("shape 64 -k 2 -s 2", {}),
     ("shape 64 --target 128 -k 3", {}),
     ("compare", {}),
-    ("verify --dims 1 --cases 20", {"zh": "fixed on branch issue-11"}),
+    ("verify --dims 1 --cases 20", {}),
     ("neck --device meta", {}),
     ("neck --preset sam3 --device meta", {}),
 ]

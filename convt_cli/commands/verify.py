@@ -32,7 +32,12 @@ HELP = "\n\n".join([
     "dilation are tuples with one int per spatial dim; groups is an int. An exception, a wrong shape or a wrong "
     "value is a failed case. With --dtype float32 or float16 the arrays have that NumPy dtype; bfloat16 values "
     "come as float32 arrays.",
+    "An --impl function runs in a worker process: a hang (--timeout), a crash, os._exit, a memory blow-up "
+    "(the worker's address space is limited) or writing into its input arrays is a failed case, and the sweep "
+    "goes on. Failing cases are grouped into clusters, each with the features that explain it and its "
+    "smallest failing case, shrunk.",
     "Examples: convt verify  |  convt verify --impl my_convt.py:conv_transpose --dims 2  |  "
+    "convt verify --impl my_convt.py:conv_transpose --skip groups,dilation  |  "
     'convt verify --case "2d x=1x4x5x5 w=4x2x3x3 s=2 p=1 op=1 d=1 g=2 bias"',
 ])
 
@@ -60,6 +65,36 @@ def _check_dims(value: Optional[str]) -> Optional[str]:
         parse_dims(value)
     except ConvtError as exc:
         raise typer.BadParameter(exc.message) from None
+    return value
+
+
+def _check_keys(value: Optional[str], option: str) -> Optional[str]:
+    if value is None:
+        return value
+    from ..errors import ConvtError
+    from ..verify import parse_feature_keys
+
+    try:
+        parse_feature_keys(value, option)
+    except ConvtError as exc:
+        raise typer.BadParameter(exc.message) from None
+    return value
+
+
+def _check_only(value: Optional[str]) -> Optional[str]:
+    return _check_keys(value, "--only")
+
+
+def _check_skip(value: Optional[str]) -> Optional[str]:
+    return _check_keys(value, "--skip")
+
+
+def _check_timeout(value: Optional[float]) -> Optional[float]:
+    if value is None:
+        return value
+    if not (value > 0 and value <= 3600):  # NaN fails both
+        raise typer.BadParameter(f"{value:g} seconds is not allowed: the timeout must be more than 0 and at "
+                                 "most 3600 seconds")
     return value
 
 
@@ -92,6 +127,16 @@ def register(app: typer.Typer) -> None:
         impl: Annotated[Optional[str], typer.Option(
             "--impl", metavar="MODULE:FUNC|FILE.py:FUNC",
             help="Check this function instead of convt's engine (contract above).")] = None,
+        only: Annotated[Optional[str], typer.Option(
+            "--only", callback=_check_only, metavar="KEYS",
+            help="Only cases with every one of these summary feature keys, e.g. groups,bias.")] = None,
+        skip: Annotated[Optional[str], typer.Option(
+            "--skip", callback=_check_skip, metavar="KEYS",
+            help="Leave out cases with any of these summary feature keys, e.g. groups,dilation "
+                 "(what your function does not claim to support).")] = None,
+        timeout: Annotated[Optional[float], typer.Option(
+            "--timeout", callback=_check_timeout, metavar="SECONDS",
+            help="--impl only: a call that takes longer is stopped and fails (default 10).")] = None,
         fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failing case.")] = False,
         json_out: JsonOption = False,
         lang: LangOption = None,
@@ -105,61 +150,104 @@ def register(app: typer.Typer) -> None:
         if case is not None and (cases is not None or seed is not None or dims is not None):
             raise UsageError("--case runs one case; it cannot be combined with --cases, --seed or --dims")
 
-        from .. import verify as V
+        if timeout is not None and impl is None:
+            raise UsageError("--timeout applies to --impl (convt's own engine runs in-process)")
+        _sweep(case=case, cases=cases, seed=seed, dims=dims, dtype=dtype, impl=impl, only=only, skip=skip,
+               timeout=timeout, fail_fast=fail_fast, json_out=json_out, lang=lang, no_color=no_color, start=start)
 
-        subject = None
-        display = "engine"
-        if impl is not None:
+
+def _sweep(*, case, cases, seed, dims, dtype, impl, only, skip, timeout, fail_fast, json_out, lang, no_color,  # noqa: ANN001
+           start: float) -> None:
+    from .. import verify as V
+
+    selection = V.Selection(V.parse_feature_keys(only, "--only") if only else (),
+                            V.parse_feature_keys(skip, "--skip") if skip else ())
+    dim_tuple = V.parse_dims(dims) if dims else V.ALL_DIMS
+    sweep_seed = V.DEFAULT_SEED if seed is None else seed
+    outside = [k for k in selection.only if k.startswith("dims_") and int(k[-1]) not in dim_tuple]
+    if outside and case is None:
+        raise UsageError(f"--only {','.join(selection.only)} leaves no case: {outside[0]} is not among the dims "
+                         f"swept ({','.join(map(str, dim_tuple))})")
+    left_out = 0
+    if case is not None:
+        specs = [V.CaseSpec.parse(case)]
+        specs[0].check_budget()
+        if not selection.keeps(specs[0]):
+            specs, left_out = [], 1
+    elif cases is not None:
+        specs = V.random_sweep(cases, sweep_seed, dim_tuple, impl is None, selection)
+        if selection:
+            left_out = sum(not selection.keeps(c) for c in V.random_sweep(cases, sweep_seed, dim_tuple, False))
+    else:
+        specs = V.default_sweep(sweep_seed, dim_tuple, impl is None, selection)
+        if selection:
+            left_out = sum(not selection.keeps(c) for c in V.default_sweep(sweep_seed, dim_tuple, False))
+
+    invalid = set(V.error_cases(dim_tuple))
+    if case is None and selection and not any(not c.adjoint and c not in invalid for c in specs):
+        raise UsageError(f"--only/--skip leave no forward case to check (--only {','.join(selection.only) or '-'}, "
+                         f"--skip {','.join(selection.skip) or '-'}): no random case of the sweep has that mix")
+
+    worker = None
+    display = "engine"
+    if impl is not None:
+        worker = V.WorkerSubject(impl, V.DEFAULT_TIMEOUT_S if timeout is None else timeout)
+        worker.spawn()  # loads the target while this process imports torch
+    try:
+        verifier = V.Verifier(worker, dtype=dtype, is_engine=impl is None)  # imports torch
+        if worker is not None:
             try:
-                subject, display = V.load_impl(impl)
-            except V.ImplLoadError as exc:
+                display = worker.handshake()
+            except V.WorkerLoadError as exc:
                 raise typer.BadParameter(str(exc), param_hint="'--impl'") from None
-
-        dim_tuple = V.parse_dims(dims) if dims else V.ALL_DIMS
-        if case is not None:
-            specs = [V.CaseSpec.parse(case)]
-            specs[0].check_budget()
-        elif cases is not None:
-            specs = V.random_sweep(cases, V.DEFAULT_SEED if seed is None else seed, dim_tuple, impl is None)
-        else:
-            specs = V.default_sweep(V.DEFAULT_SEED if seed is None else seed, dim_tuple, impl is None)
-
-        verifier = V.Verifier(subject, dtype=dtype)  # imports torch
         report = V.Report(
-            subject=display, dtype=dtype, planned=len(specs), seed=None if case is not None else (seed or 0),
-            dims=(specs[0].ndim,) if case is not None else dim_tuple,
+            subject=display, dtype=dtype, planned=len(specs), seed=None if case is not None else sweep_seed,
+            dims=(V.CaseSpec.parse(case).ndim,) if case is not None else dim_tuple,
             requested_cases=cases, single_case=case is not None, float32_path=verifier.float32_path,
+            only=selection.only, skip=selection.skip, left_out=left_out,
+            timeout_s=None if worker is None else worker.timeout,
+            address_space=None if worker is None else worker.address_space,
         )
+        _run_and_report(V, specs, verifier, report, impl=impl, dtype=dtype, fail_fast=fail_fast,
+                        json_out=json_out, lang=lang, no_color=no_color, start=start)
+    finally:
+        if worker is not None:
+            worker.close()
 
-        def reproduce(spec: V.CaseSpec) -> str:
-            return V.reproduce_command(spec, impl, dtype)
 
-        from ..output import make_console
-        from ..render import verify as R
+def _run_and_report(V, specs, verifier, report, *, impl, dtype, fail_fast, json_out, lang, no_color,  # noqa: ANN001
+                    start: float) -> None:
+    def reproduce(spec: V.CaseSpec) -> str:
+        return V.reproduce_command(spec, impl, dtype)
 
-        console = make_console(no_color=no_color)
-        err_console = make_console(no_color=no_color, stderr=True)
-        show_progress = not json_out and err_console.is_terminal and len(specs) > 1
-        try:
-            if show_progress:
-                with R.make_progress(err_console, lang) as progress:
-                    task = progress.add_task("verify", total=len(specs))
-                    _run(specs, verifier, report, fail_fast, lambda: progress.advance(task))
-            else:
-                _run(specs, verifier, report, fail_fast, None)
-        except KeyboardInterrupt:
-            report.interrupted = True
-        report.elapsed_s = time.perf_counter() - start
+    from ..output import make_console
+    from ..render import verify as R
 
-        if json_out:
-            import json
-
-            typer.echo(json.dumps(report.as_json(reproduce), indent=2, allow_nan=False))
+    console = make_console(no_color=no_color)
+    err_console = make_console(no_color=no_color, stderr=True)
+    show_progress = not json_out and err_console.is_terminal and len(specs) > 1
+    try:
+        if show_progress:
+            with R.make_progress(err_console, lang) as progress:
+                task = progress.add_task("verify", total=len(specs))
+                _run(specs, verifier, report, fail_fast, lambda: progress.advance(task))
         else:
-            R.render_report(console, report, reproduce, lang, torch_version=str(verifier.torch.__version__))
-        if report.interrupted:
-            raise typer.Exit(130)
-        raise typer.Exit(0 if report.ok else 1)
+            _run(specs, verifier, report, fail_fast, None)
+        if not report.single_case and report.diagnosis.clusters:
+            V.shrink_clusters(report.diagnosis, lambda spec: verifier.run_case(spec, keep_arrays=True))
+    except KeyboardInterrupt:
+        report.interrupted = True
+    report.elapsed_s = time.perf_counter() - start
+
+    if json_out:
+        import json
+
+        typer.echo(json.dumps(report.as_json(reproduce), indent=2, allow_nan=False))
+    else:
+        R.render_report(console, report, reproduce, lang, torch_version=str(verifier.torch.__version__))
+    if report.interrupted:
+        raise typer.Exit(130)
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def _run(specs, verifier, report, fail_fast: bool, advance) -> None:  # noqa: ANN001
