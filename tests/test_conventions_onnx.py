@@ -11,10 +11,9 @@ onnx = pytest.importorskip("onnx")
 
 
 def _node_cases():
-    from onnx import helper
-
     # Importing the module registers its cases (ONNX's exporter metaclass runs every export_*).
     import onnx.backend.test.case.node as node_cases
+    from onnx import helper
     from onnx.backend.test.case.node import convtranspose  # noqa: F401
 
     cases = []

@@ -93,7 +93,7 @@ def onnx_geometry(
     if c_in != w_shape[0]:
         raise ConvtError(f"ONNX ConvTranspose: X has {c_in} channels but W of shape {list(w_shape)} expects "
                          f"{w_shape[0]} (W is (C, M/group, *k))",
-                         zh=f"ONNX ConvTranspose：X 有 {c_in} 个通道，而形状为 {list(w_shape)} 的 W 需要 {w_shape[0]} 个")
+                         zh=f"ONNX ConvTranspose：X 有 {c_in} 个通道，而 W（{list(w_shape)}）需要 {w_shape[0]} 个")
     if c_in % group:
         raise ConvtError(f"ONNX ConvTranspose: group={group} does not divide the {c_in} input channels",
                          zh=f"ONNX ConvTranspose：group={group} 不能整除 {c_in} 个输入通道")
