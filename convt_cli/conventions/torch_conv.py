@@ -47,8 +47,11 @@ def torch_padding(geometry: Geometry) -> tuple[tuple[int, ...], tuple[int, ...]]
     (``begin >= 0``); see :func:`convt_cli.port.plan.residual` for what is left to slice or pad."""
     padding, output_padding = [], []
     for b, e, s, d in zip(geometry.begin, geometry.end, geometry.stride, geometry.dilation):
-        p = max(0, min(b, e))
-        op = min(max(p - e, 0), max(s, d) - 1)
+        if b >= 0 and 0 <= b - e < max(s, d):  # exact: symmetric crop, output_padding gives back the rest
+            p, op = b, b - e
+        else:
+            p = max(0, min(b, e))
+            op = min(max(p - e, 0), max(s, d) - 1)
         padding.append(p)
         output_padding.append(op)
     return tuple(padding), tuple(output_padding)
