@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..conventions.core import Geometry
 from ..errors import ConvtError
-from . import FRAMEWORKS
+from . import FRAMEWORKS, texts  # noqa: F401 - the notes' words
 
 MAX_TEXT = 2000
 
@@ -40,7 +40,7 @@ class Layer:
     kind: str  # "layer" or "call" (a functional op)
     args: dict
     geometry: Geometry
-    notes: tuple[str, ...] = ()
+    notes: tuple[tuple, ...] = ()  # (catalogue key, fields), see port/texts.py
 
 
 def _bad(text: str, why: str) -> ConvtError:
@@ -149,7 +149,7 @@ def parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = Non
                              zh=f"--size 给出 {len(size)} 个空间维，而该层有 {nd} 个")
         return tuple(size)
 
-    notes: list[str] = []
+    notes: list[tuple] = []
     if framework == "torch":
         nd = _nd_from_name(call.name, "PyTorch")
         a = bind(call, ("in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding", "groups",
@@ -178,16 +178,16 @@ def parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = Non
             raise ConvtError(f"Keras {call.name} has no `groups` argument (Keras 3's transposed convolutions are "
                              "ungrouped)", zh=f"Keras {call.name} 没有 groups 参数")
         if a.get("activation") not in (None, "linear"):
-            notes.append(f"activation={a['activation']!r} is applied after the convolution; port it separately")
+            notes.append(("port.n.activation", {"a": repr(a["activation"])}))
         _need(a.get("filters"), "filters", "Keras", "write Conv2DTranspose(filters, kernel_size, …)")
         _need(a.get("kernel_size"), "kernel_size", "Keras", "write Conv2DTranspose(filters, kernel_size, …)")
         c_in = in_channels or a["filters"]
         if in_channels is None:
-            notes.append(f"C_in is not part of a Keras layer: assumed {c_in} (give --in-channels)")
+            notes.append(("port.n.c_in", {"fw": "Keras", "n": c_in}))
         g = keras_conv.keras_geometry(a["filters"], a["kernel_size"], a["strides"], a["padding"], a["output_padding"],
                                       a["dilation_rate"], nd=nd, c_in=c_in, size=spatial(nd), use_bias=a["use_bias"])
         if a.get("data_format") == "channels_first":
-            notes.append("data_format='channels_first': inputs are (N, C, *spatial)")
+            notes.append(("port.n.channels_first", {}))
         return Layer(framework, text, "layer", a, g, tuple(notes))
 
     if framework == "tf":
@@ -246,7 +246,7 @@ def parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = Non
         _need(a.get("features"), "features", "Flax", "write ConvTranspose(features, kernel_size, …)")
         c_in = in_channels or a["features"]
         if in_channels is None:
-            notes.append(f"C_in is not part of a Flax layer: assumed {c_in} (give --in-channels)")
+            notes.append(("port.n.c_in", {"fw": "Flax", "n": c_in}))
         g = jax_conv.flax_geometry(a["features"], ks, a["strides"], a["padding"], a["kernel_dilation"], a["use_bias"],
                                    a["transpose_kernel"], nd=nd, c_in=c_in, size=spatial(nd))
         return Layer("flax", text, "layer", a, g, tuple(notes))
@@ -266,8 +266,7 @@ def parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = Non
                                  zh=f"ONNX：group={group!r} 必须是能整除输出通道数 {m} 的正整数")
             ws = (c, m // group, *ks)
             if in_channels is None:
-                notes.append(f"channels are not ONNX attributes: assumed C={c}, M={m} (give --in-channels, "
-                             "--out-channels or --weight-shape)")
+                notes.append(("port.n.onnx_channels", {"c": c, "m": m}))
         nd = len(ws) - 2
         if nd not in (1, 2, 3):
             raise ConvtError(f"ONNX: the kernel has {nd} spatial dims; 1, 2 or 3 are supported",

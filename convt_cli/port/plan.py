@@ -17,6 +17,7 @@ from ..conventions.keras_conv import keras_crop
 from ..conventions.torch_conv import torch_padding
 from . import run as runner
 from .layer import Layer
+from .texts import say  # noqa: F401 - re-exported for callers
 
 EXACT, EXTRA, IMPOSSIBLE = "exact", "extra", "impossible"
 
@@ -32,8 +33,8 @@ class Plan:
     crops: tuple[tuple[int, ...], tuple[int, ...]]  # the canvas window the target call gives
     residual: tuple[tuple[int, int], ...]  # per axis: (begin, end) still to crop; negative adds zeros
     expand: tuple[int, ...] | None = None  # the dilation written into the kernel (target has no such dilation)
-    reason: str = ""  # why impossible
-    closest: str = ""  # the closest workable construction
+    reason: tuple = ()  # why impossible: (catalogue key, fields), see port/texts.py
+    closest: tuple = ()  # the closest workable construction, likewise
 
     @property
     def nd(self) -> int:
@@ -59,7 +60,7 @@ def _finish(target: str, g: Geometry, args: dict, begin: tuple[int, ...], end: t
     return Plan(target, g, EXACT if exact else EXTRA, args, (begin, end), residual, expand)
 
 
-def _impossible(target: str, g: Geometry, reason: str, closest: str) -> Plan:
+def _impossible(target: str, g: Geometry, reason: tuple, closest: tuple) -> Plan:
     zero = tuple((0, 0) for _ in range(g.nd))
     return Plan(target, g, IMPOSSIBLE, {}, (g.begin, g.end), zero, None, reason, closest)
 
@@ -109,10 +110,8 @@ def plan_jax(g: Geometry) -> Plan:
 
 def plan_flax(g: Geometry) -> Plan:
     if g.groups > 1:
-        return _impossible("flax", g, f"Flax's ConvTranspose has no groups (groups={g.groups})",
-                           "jax.lax.conv_general_dilated(lhs_dilation=stride, feature_group_count=groups) with the "
-                           "kernel rotated and regrouped (convt port --to jax), or one ConvTranspose per group on "
-                           "its channel slice, concatenated")
+        return _impossible("flax", g, ("port.r.groups", {"api": "Flax's ConvTranspose", "g": g.groups}),
+                           ("port.c.flax", {}))
     args = {"features": g.c_out, "kernel_size": g.kernel, "strides": g.stride, "padding": _gather_pads(g),
             "kernel_dilation": g.dilation, "use_bias": g.bias, "transpose_kernel": True}
     return _finish("flax", g, args, g.begin, g.end)
@@ -120,9 +119,9 @@ def plan_flax(g: Geometry) -> Plan:
 
 def plan_keras(g: Geometry) -> Plan:
     if g.groups > 1:
-        return _impossible("keras", g, f"Keras 3's Conv{g.nd}DTranspose has no groups (groups={g.groups})",
-                           f"{g.groups} Conv{g.nd}DTranspose layers, one per group on its slice of "
-                           f"{g.c_in // g.groups} input channels, concatenated on the channel axis")
+        api = f"Conv{g.nd}DTranspose"
+        return _impossible("keras", g, ("port.r.groups", {"api": f"Keras 3's {api}", "g": g.groups}),
+                           ("port.c.split", {"g": g.groups, "api": api, "cig": g.c_in // g.groups}))
     expand = g.dilation if max(g.stride) > 1 and max(g.dilation) > 1 else None
     kernel = g.k_eff if expand else g.kernel
     dilation = (1,) * g.nd if expand else g.dilation
@@ -151,9 +150,9 @@ def plan_keras(g: Geometry) -> Plan:
 
 def plan_tf(g: Geometry) -> Plan:
     if g.groups > 1:
-        return _impossible("tf", g, f"tf.nn.conv_transpose has no groups (groups={g.groups})",
-                           f"{g.groups} tf.nn.conv_transpose calls, one per group on its slice of "
-                           f"{g.c_in // g.groups} input channels, concatenated on the channel axis")
+        api = "tf.nn.conv_transpose"
+        return _impossible("tf", g, ("port.r.groups", {"api": api, "g": g.groups}),
+                           ("port.c.split", {"g": g.groups, "api": api, "cig": g.c_in // g.groups}))
     out, begin, end = [], [], []
     same = []
     for b, e, c, n, s in zip(g.begin, g.end, g.canvas, g.size, g.stride):
