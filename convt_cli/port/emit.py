@@ -248,7 +248,9 @@ def snippet(p: Plan, source_text: str, source_framework: str) -> str:
                             "import numpy as np"]
         body += ["    x = np.moveaxis(x, 1, -1)",
                  f"    use_bias = bias is not None and {in_op_bias}",
-                 f"    layer = {call_text(p)}".replace(f"use_bias={p.args['use_bias']}", "use_bias=use_bias"),
+                 f"    layer = {call_text(p)}".replace(f"use_bias={p.args['use_bias']})",
+                                                     "use_bias=use_bias, kernel_initializer='zeros',\n"
+                                                     "        bias_initializer='zeros')  # weights set below"),
                  "    layer.build(x.shape)",
                  "    layer.set_weights([kernel] + ([np.asarray(bias, np.float32)] if use_bias else []))",
                  "    y = layer(x)"]

@@ -117,6 +117,13 @@ def plan_flax(g: Geometry) -> Plan:
     return _finish("flax", g, args, g.begin, g.end)
 
 
+def _keras_cost(b: int, e: int, cb: int, ce: int) -> float:
+    """Cells left to slice or pad; infinite when the target crops real canvas cells the source keeps."""
+    if cb > max(b, 0) or ce > max(e, 0):
+        return float("inf")
+    return abs(b - cb) + abs(e - ce)
+
+
 def plan_keras(g: Geometry) -> Plan:
     if g.groups > 1:
         api = f"Conv{g.nd}DTranspose"
@@ -131,13 +138,11 @@ def plan_keras(g: Geometry) -> Plan:
         for b, e, k, s, d in zip(g.begin, g.end, kernel, g.stride, dilation):
             def cost(op: int | None, b: int = b, e: int = e, k: int = k, s: int = s, d: int = d,
                      padding: str = padding) -> int:
-                cb, ce = keras_crop(k, s, d, padding, op)
-                return abs(b - cb) + abs(e - ce) + (100 if cb > b else 0)
+                return _keras_cost(b, e, *keras_crop(k, s, d, padding, op))
 
             ops.append(min(range(s), key=cost) if free else None)
         crops = [keras_crop(k, s, d, padding, op) for k, s, d, op in zip(kernel, g.stride, dilation, ops)]
-        total = sum(abs(b - cb) + abs(e - ce) + (100 if cb > b else 0)
-                    for b, e, (cb, ce) in zip(g.begin, g.end, crops))
+        total = sum(_keras_cost(b, e, cb, ce) for b, e, (cb, ce) in zip(g.begin, g.end, crops))
         candidate = (total, padding, tuple(ops) if free else None, tuple(c[0] for c in crops),
                      tuple(c[1] for c in crops))
         if best is None or candidate[0] < best[0]:

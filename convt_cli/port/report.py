@@ -75,7 +75,7 @@ def _after(p: Plan) -> tuple[str, ...]:
     sizes = [c - b - e for c, b, e in zip(g.canvas, *p.crops)]
     if sizes == list(g.out):
         return ()
-    return ("→ " + " × ".join(f"{a} → {b}" if a != b else str(a) for a, b in zip(sizes, g.out)),)
+    return ("×".join(map(str, sizes)) + " → " + "×".join(map(str, g.out)),)
 
 
 def port_report(layer: Layer, target: str, seed: int = 0) -> PortReport:
