@@ -122,11 +122,11 @@ CASES = [
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("convention", ["onnx", "keras", "jax", "tf", "mlx"])
 def test_convention_subject_matches_the_engine(convention, case):
+    from convt_cli.conventions import onnx_conv_transpose
     from convt_cli.conventions.jax_conv import jax_conv_transpose
     from convt_cli.conventions.keras_conv import keras_conv_transpose
     from convt_cli.conventions.mlx_conv import mlx_conv_transpose
     from convt_cli.conventions.tf_conv import tf_conv_transpose
-    from convt_cli.conventions import onnx_conv_transpose
 
     fn = {"onnx": onnx_conv_transpose, "keras": keras_conv_transpose, "jax": jax_conv_transpose,
           "tf": tf_conv_transpose, "mlx": mlx_conv_transpose}[convention]
