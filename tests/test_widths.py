@@ -33,11 +33,14 @@ RUNS: list[tuple[str, dict[str, str]]] = [
     ("shape 64 -k 2 -s 2", {}),
     ("shape 64 --target 128 -k 3", {}),
     ("compare", {}),
+    ("port 'ConvTranspose3d(6, 4, kernel_size=(1, 2, 3), stride=(3, 1, 2), padding=(0, 2, 1), dilation=(1, 2, 1), "
+     "groups=2)' --to mlx --size 2x3x4", {}),
+    ("port 'nn.ConvTranspose(features=4, kernel_size=(1,), strides=(3,))' --from flax --to tf", {}),
     ("verify --dims 1 --cases 20", {"zh": "fixed on branch issue-11"}),
     ("neck --device meta", {"60": "fixed on branch issue-13", "zh": "fixed on branch issue-13"}),
 ]
 
-SKIP_README = ("--json", "--export", "--heatmap", ".npy", "--impl", "my_convt")
+SKIP_README = ("--json", "--export", "--heatmap", ".npy", "--impl", "my_convt", "--emit", "--check")
 
 
 def readme_runs(section: str) -> list[str]:
@@ -51,7 +54,7 @@ def readme_runs(section: str) -> list[str]:
     return lines
 
 
-README_RUNS = [(args, {}) for section in ("show", "shape", "compare") for args in readme_runs(section)]
+README_RUNS = [(args, {}) for section in ("show", "shape", "compare", "port") for args in readme_runs(section)]
 ALL_RUNS = RUNS + [r for r in README_RUNS if r[0] not in {a for a, _ in RUNS}]
 
 CASES = [(args, width, "en", known.get(str(width))) for args, known in ALL_RUNS for width in WIDTHS]

@@ -125,18 +125,19 @@ def source_weight_line(framework: str, args: dict, nd: int) -> tuple[str, tuple 
                 ("port.w.from_unrotated", {"layout": dn[1]}))
     if framework == "mlx":
         return "w = regroup(weight)", ("port.w.from_mlx", {})
+    if framework == "onnx":
+        return "w = W", ("port.w.torch", {})
     return None
 
 
 def residual_text(p: Plan) -> list[str]:
-    """The extra op in words-as-code: which cells to slice or pad, per spatial axis of (N, C, *spatial)."""
+    """The extra op as code on the target's output (channels-last for Keras, Flax, TF, MLX)."""
+    last = p.target in LAST
     out = []
     if p.slices:
-        parts = [f"{max(b, 0)}:{-e if e > 0 else ''}" for b, e in p.residual]
-        out.append("y = y[:, :, " + ", ".join(parts) + "]")
+        out.append(f"y = {_slice_expr(p, last)}")
     if p.pads:
-        pads = ", ".join(f"({max(-b, 0)}, {max(-e, 0)})" for b, e in p.residual)
-        out.append(f"y = pad(y, [(0, 0), (0, 0), {pads}])  # zeros, then + bias")
+        out.append(f"y = pad(y, {_pad_pairs(p, last)})  # zeros, then + bias")
     return out
 
 
@@ -189,7 +190,7 @@ def snippet(p: Plan, source_text: str, source_framework: str) -> str:
         attrs = (f"kernel_shape={_l(a['kernel_shape'])}, strides={_l(a['strides'])}, pads={_l(a['pads'])}, "
                  f"output_padding={_l(a['output_padding'] or [0] * nd)}, dilations={_l(a['dilations'] or [1] * nd)}, "
                  f"group={a['group']}")
-        body += [f"    use_b = bias is not None{' and False' if p.pads else ''}",
+        body += ["    use_b = False" if p.pads else "    use_b = bias is not None",
                  "    inputs = ['X', 'W'] + (['B'] if use_b else [])",
                  f"    nodes = [helper.make_node('ConvTranspose', inputs, ['Y0'], {attrs})]",
                  "    inits, last = [], 'Y0'"]
@@ -231,10 +232,10 @@ def snippet(p: Plan, source_text: str, source_framework: str) -> str:
             head.append("import flax.linen as nn")
             body += ["    x = jnp.asarray(np.moveaxis(x, 1, -1))",
                      "    params = {'kernel': jnp.asarray(kernel)}",
-                     f"    if bias is not None and {in_op_bias}:",
+                     "    use_bias = bias is not None" if in_op_bias else "    use_bias = False",
+                     "    if use_bias:",
                      "        params['bias'] = jnp.asarray(bias, jnp.float32)",
-                     f"    layer = {call_text(p)}".replace(f"use_bias={p.args['use_bias']}",
-                                                         f"use_bias=bias is not None and {in_op_bias}"),
+                     f"    layer = {call_text(p)}".replace(f"use_bias={p.args['use_bias']}", "use_bias=use_bias"),
                      "    y = layer.apply({'params': params}, x)"]
         else:
             body += ["    x = jnp.asarray(x)", f"    y = {call_text(p, 'x', 'jnp.asarray(rhs)')}"]
@@ -247,7 +248,7 @@ def snippet(p: Plan, source_text: str, source_framework: str) -> str:
         head = head[:-1] + ["import os", "", "os.environ.setdefault('KERAS_BACKEND', 'jax')", "", "import keras",
                             "import numpy as np"]
         body += ["    x = np.moveaxis(x, 1, -1)",
-                 f"    use_bias = bias is not None and {in_op_bias}",
+                 "    use_bias = bias is not None" if in_op_bias else "    use_bias = False",
                  f"    layer = {call_text(p)}".replace(f"use_bias={p.args['use_bias']})",
                                                      "use_bias=use_bias, kernel_initializer='zeros',\n"
                                                      "        bias_initializer='zeros')  # weights set below"),
