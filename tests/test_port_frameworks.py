@@ -14,6 +14,7 @@ import os
 import numpy as np
 import pytest
 
+from convt_cli import ConvtError
 from convt_cli.port.emit import snippet
 from convt_cli.port.layer import parse_layer
 from convt_cli.port.plan import IMPOSSIBLE, plan
@@ -78,13 +79,16 @@ def test_emitted_snippets_match_torch(target, module, groups_ok):
         os.environ.setdefault("KERAS_BACKEND", "jax")
     pytest.importorskip(module, reason=f"{module} is not installed: the {target} snippets are not run")
     rng = np.random.default_rng({"torch": 1, "onnx": 2, "jax": 3, "keras": 4, "flax": 5, "tf": 6, "mlx": 7}[target])
-    worst, statuses = 0.0, {"exact": 0, "extra": 0}
-    for i in range(LAYERS):
+    worst, statuses, impossible = 0.0, {"exact": 0, "extra": 0}, 0
+    for i in range(2 * LAYERS):
+        if sum(statuses.values()) == LAYERS:
+            break
         text, size = random_torch_layer(rng, groups_ok=groups_ok or i % 10 == 0)
         layer = parse_layer(text, "torch", size=size)
         p = plan(layer.geometry, target)
         if p.status == IMPOSSIBLE:  # only groups, only where the target has none
             assert layer.geometry.groups > 1 and not groups_ok
+            impossible += 1
             continue
         g = layer.geometry
         x = rng.standard_normal((2, g.c_in, *g.size)).astype(np.float32)
@@ -99,8 +103,8 @@ def test_emitted_snippets_match_torch(target, module, groups_ok):
         statuses[p.status] += 1
     checked = sum(statuses.values())
     print(f"\n{target}: {checked} random layers checked with the real framework, worst |diff| {worst:.2e} "
-          f"({statuses['exact']} exact, {statuses['extra']} with an extra op)")
-    assert checked >= LAYERS * (0.9 if groups_ok else 0.85)
+          f"({statuses['exact']} exact, {statuses['extra']} with an extra op; {impossible} impossible skipped)")
+    assert checked == LAYERS
 
 
 def _keras_layer(rng):
@@ -122,11 +126,15 @@ def test_reverse_from_keras_layers_against_keras():
     os.environ.setdefault("KERAS_BACKEND", "jax")
     keras = pytest.importorskip("keras")
     rng = np.random.default_rng(11)
-    worst, checked, odd = 0.0, 0, 0
+    worst, checked, odd, empty = 0.0, 0, 0, 0
     for _ in range(100):
         nd, text, size = _keras_layer(rng)
         c_in = int(rng.integers(1, 4))
-        layer = parse_layer(text, "keras", size=size, in_channels=c_in)
+        try:
+            layer = parse_layer(text, "keras", size=size, in_channels=c_in)
+        except ConvtError:  # an empty output (Keras computes it; there is nothing to port)
+            empty += 1
+            continue
         k_layer = eval("keras.layers." + text[:-1] + ", kernel_initializer='zeros')",  # noqa: S307 - our own text
                        {"keras": keras})
         x_last = rng.standard_normal((2, *size, c_in)).astype(np.float32)
@@ -147,7 +155,7 @@ def test_reverse_from_keras_layers_against_keras():
         odd += any(b != e for b, e in zip(layer.geometry.begin, layer.geometry.end))
     print(f"\nKeras → PyTorch: {checked} layers equal to Keras's output (worst |diff| {worst:.2e}), {odd} with an "
           "asymmetric crop")
-    assert checked == 100 and odd >= 20
+    assert checked + empty == 100 and checked >= 90 and odd >= 20
 
 
 def test_reverse_from_onnx_nodes_against_onnxruntime():

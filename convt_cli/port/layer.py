@@ -133,7 +133,22 @@ def _need(value: object, what: str, framework: str, hint: str) -> object:
 
 def parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = None, in_channels: int | None = None,
                 out_channels: int | None = None, weight_shape: tuple[int, ...] | None = None) -> Layer:
-    """Read ``text`` as ``framework`` writes a transposed convolution; ``size`` is the input's spatial size."""
+    """Read ``text`` as ``framework`` writes a transposed convolution; ``size`` is the input's spatial size.
+
+    A layer whose output would be empty for that size (Keras allows it) is refused: nothing to port.
+    """
+    layer = _parse_layer(text, framework, size=size, in_channels=in_channels, out_channels=out_channels,
+                         weight_shape=weight_shape)
+    g = layer.geometry
+    if min(g.out) <= 0:
+        raise ConvtError(f"the layer's output size {list(g.out)} for input size {list(g.size)} is not positive; "
+                         "nothing to port (try a larger --size)",
+                         zh=f"输入大小 {list(g.size)} 时该层输出大小 {list(g.out)} 不是正数；无可移植（可加大 --size）")
+    return layer
+
+
+def _parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = None, in_channels: int | None = None,
+                out_channels: int | None = None, weight_shape: tuple[int, ...] | None = None) -> Layer:
     from ..conventions import jax_conv, keras_conv, onnx_op, tf_conv, torch_conv
 
     framework = check_framework(framework, "--from")
