@@ -150,3 +150,27 @@ def test_convention_subject_with_real_jax():
     case = dict(stride=(2, 2), padding=(1, 2), output_padding=(1, 0), dilation=(1, 1), groups=1)
     got = convention_subject("jax", lax.conv_transpose)(x, w, None, **case)
     np.testing.assert_allclose(got, conv_transpose(x, w, None, **case), atol=1e-4)
+
+
+def test_shape_layer_names_the_side_of_each_crop():
+    result = runner.invoke(app, ["shape", "8", "--layer", SAME, "--from", "keras"],
+                           env={"COLUMNS": "80", "NO_COLOR": "1", "CONVT_LANG": "en"})
+    assert result.exit_code == 0, result.output
+    assert "canvas 17×17 → output 16×16" in result.stdout
+    assert "H: crop 0 at the start, 1 at the end" in result.stdout
+    assert "slice: drop 1 at the end of H" in result.stdout
+    data = json.loads(runner.invoke(app, ["shape", "5", "--layer", "kernel_shape=[3], strides=[2], "
+                                          "auto_pad='SAME_LOWER'", "--from", "onnx", "--json"]).stdout)
+    assert data["crop_begin"] == [1] and data["crop_end"] == [0] and data["output_size"] == [10]
+    assert data["torch"] == {"padding": [1], "output_padding": [1], "residual": [[0, 0]], "exact": True}
+
+
+def test_show_layer_draws_the_pytorch_form_and_says_where_the_crop_goes():
+    result = runner.invoke(app, ["show", "--layer", "Conv1DTranspose(1, 3, strides=2, padding='same')", "--from",
+                                 "keras", "--seed", "3", "--max-steps", "1"],
+                           env={"COLUMNS": "80", "NO_COLOR": "1", "CONVT_LANG": "en"})
+    assert result.exit_code == 0, result.output
+    assert "L: crop 0 at the start, 1 at the end" in result.stdout
+    assert "ConvTranspose1d(1→1, kernel_size=3, stride=2, padding=0" in result.stdout
+    bad = runner.invoke(app, ["show", "--layer", SAME, "--from", "keras", "-i", "1,2;3,4"])
+    assert bad.exit_code == 2 and "--layer draws a seeded random input" in bad.stderr

@@ -36,6 +36,9 @@ RUNS: list[tuple[str, dict[str, str]]] = [
     ("port 'ConvTranspose3d(6, 4, kernel_size=(1, 2, 3), stride=(3, 1, 2), padding=(0, 2, 1), dilation=(1, 2, 1), "
      "groups=2)' --to mlx --size 2x3x4", {}),
     ("port 'nn.ConvTranspose(features=4, kernel_size=(1,), strides=(3,))' --from flax --to tf", {}),
+    ("shape 8x6 --layer \"Conv2DTranspose(16, (3, 4), strides=(2, 3), padding='same')\" --from keras", {}),
+    ("show --layer \"Conv2DTranspose(1, 3, strides=2, padding='same')\" --from keras --max-steps 1 --seed 1 "
+     "--no-torch", {}),
     ("verify --dims 1 --cases 20", {"zh": "fixed on branch issue-11"}),
     ("neck --device meta", {"60": "fixed on branch issue-13", "zh": "fixed on branch issue-13"}),
 ]

@@ -61,8 +61,11 @@ def size_formulas(framework: str, args: dict, g: Geometry, crops: tuple[tuple[in
         if framework in ("jax", "flax"):
             lo, hi = ke - 1 - begin[i], ke - 1 - end[i]
             return f"({n} − 1)×{s} + 1 + {lo} + {hi} − {d}×({k} − 1) = {out}"
+        if framework == "onnx" and args.get("output_shape") is not None:
+            op = (args.get("output_padding") or [0] * g.nd)[i]
+            return f"{s}×({n} − 1) + {op} + {d}×({k} − 1) + 1 = {canvas + op}, output_shape {out}"
         if framework == "onnx":
-            op = max(-end[i], 0) if "output_shape" not in args else 0
+            op = max(-end[i], 0)
             return f"{s}×({n} − 1) + {op} + {d}×({k} − 1) + 1 − {begin[i]} − {end[i] + op} = {out}"
         return f"output_shape: {out} (canvas {canvas})"
 

@@ -48,7 +48,7 @@ define(
     }
 )
 
-AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
+AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 def _cells(report: PortReport, negative: bool, lang: str) -> str:
@@ -156,3 +156,46 @@ def render_check(target: str, seed: int, diff: float | None, package: str | None
         text = t("port.check_line", lang, target=NAMES[target], seed=seed, diff=f"{diff:.2g}")
     lines.extend(Text(x) for x in prose_lines(text, width, "  "))
     return Group(*lines)
+
+
+define(
+    {
+        "port.crops_title": ("{fw} layer, input {size}: canvas {canvas} → output {out}",
+                             "{fw} 层，输入 {size}：画布 {canvas} → 输出 {out}"),
+        "port.crop_axis": ("{axis}: crop {b} at the start, {e} at the end",
+                           "{axis}：开头裁 {b} 格，末尾裁 {e} 格"),
+        "port.crop_axis_add": ("{axis}: crop {b} at the start, add {e} at the end",
+                               "{axis}：开头裁 {b} 格，末尾补 {e} 格"),
+        "port.crop_axis_add_start": ("{axis}: add {b} at the start, crop {e} at the end",
+                                     "{axis}：开头补 {b} 格，末尾裁 {e} 格"),
+        "port.crop_axis_add_both": ("{axis}: add {b} at the start, add {e} at the end",
+                                    "{axis}：开头补 {b} 格，末尾补 {e} 格"),
+        "port.as_torch": ("As PyTorch: padding={p}, output_padding={op}",
+                          "写成 PyTorch：padding={p}，output_padding={op}"),
+    }
+)
+
+
+def crop_lines(report: PortReport, lang: str, width: int) -> list[Text]:
+    """Where each crop of a layer in another convention falls, and the PyTorch layer drawn for it."""
+    layer, g, p = report.layer, report.layer.geometry, report.plan
+    size = "×".join(map(str, g.size))
+    lines = [Text(t("port.crops_title", lang, fw=NAMES[layer.framework], size=size,
+                    canvas="×".join(map(str, g.canvas)), out="×".join(map(str, g.out))), style="bold")]
+    lines.extend(Text(x) for x in _code(layer.text.strip(), width))
+    for axis, b, e in zip(AXES[g.nd], g.begin, g.end):
+        key = {(False, False): "port.crop_axis", (False, True): "port.crop_axis_add",
+               (True, False): "port.crop_axis_add_start", (True, True): "port.crop_axis_add_both"}[(b < 0, e < 0)]
+        lines.append(Text("  " + t(key, lang, axis=axis, b=abs(b), e=abs(e))))
+    if p.target == "torch" and p.status != IMPOSSIBLE:
+        lines.append(Text(t("port.as_torch", lang, p=tuple(p.args["padding"]), op=tuple(p.args["output_padding"]))))
+        if p.status != EXACT:
+            if p.slices:
+                lines.extend(Text(x, style="yellow") for x in prose_lines(
+                    "• " + t("port.slice", lang, cells=_cells(report, False, lang)), width))
+            if p.pads:
+                lines.extend(Text(x, style="yellow") for x in prose_lines(
+                    "• " + t("port.pad", lang, cells=_cells(report, True, lang)), width))
+    for formula in report.source_sizes:
+        lines.extend(Text(x) for x in prose_lines(f"{NAMES[layer.framework]}: {formula}", width, "  "))
+    return lines
