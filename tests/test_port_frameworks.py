@@ -28,7 +28,7 @@ TOL = 1e-4
 def random_torch_layer(rng: np.random.Generator, *, groups_ok: bool, max_nd: int = 3) -> tuple[str, tuple]:
     """A valid ``ConvTranspose{n}d(...)`` text and the input's spatial size."""
     while True:
-        nd = int(rng.choice([1, 2, 2, 3][: 3 + (max_nd == 3)]))
+        nd = int(rng.choice([1, 1, 2, 2, 2, 3][: 5 + (max_nd == 3)]))
         k = tuple(int(v) for v in rng.integers(1, 5, nd))
         s = tuple(int(v) for v in rng.integers(1, 4, nd))
         d = tuple(int(v) for v in rng.integers(1, 3, nd))
@@ -86,8 +86,8 @@ def test_emitted_snippets_match_torch(target, module, groups_ok):
         text, size = random_torch_layer(rng, groups_ok=groups_ok or i % 10 == 0)
         layer = parse_layer(text, "torch", size=size)
         p = plan(layer.geometry, target)
-        if p.status == IMPOSSIBLE:  # only groups, only where the target has none
-            assert layer.geometry.groups > 1 and not groups_ok
+        if p.status == IMPOSSIBLE:  # only groups, only where the target has none (MLX: none in 3-d)
+            assert layer.geometry.groups > 1 and (not groups_ok or (target == "mlx" and layer.geometry.nd == 3))
             impossible += 1
             continue
         g = layer.geometry
@@ -127,7 +127,7 @@ def test_reverse_from_keras_layers_against_keras():
     keras = pytest.importorskip("keras")
     rng = np.random.default_rng(11)
     worst, checked, odd, empty = 0.0, 0, 0, 0
-    for _ in range(100):
+    for _ in range(60):
         nd, text, size = _keras_layer(rng)
         c_in = int(rng.integers(1, 4))
         try:
@@ -155,7 +155,7 @@ def test_reverse_from_keras_layers_against_keras():
         odd += any(b != e for b, e in zip(layer.geometry.begin, layer.geometry.end))
     print(f"\nKeras → PyTorch: {checked} layers equal to Keras's output (worst |diff| {worst:.2e}), {odd} with an "
           "asymmetric crop")
-    assert checked + empty == 100 and checked >= 90 and odd >= 20
+    assert checked + empty == 60 and checked >= 50 and odd >= 12
 
 
 def test_reverse_from_onnx_nodes_against_onnxruntime():

@@ -149,7 +149,7 @@ def parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = Non
 
 def _parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = None, in_channels: int | None = None,
                 out_channels: int | None = None, weight_shape: tuple[int, ...] | None = None) -> Layer:
-    from ..conventions import jax_conv, keras_conv, onnx_op, tf_conv, torch_conv
+    from ..conventions import jax_conv, keras_conv, mlx_conv, onnx_op, tf_conv, torch_conv
 
     framework = check_framework(framework, "--from")
     call = parse_call(text)
@@ -299,6 +299,7 @@ def _parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = No
             _need(a.get(key), key, "MLX", f"write nn.ConvTranspose{nd}d(in_channels, out_channels, kernel_size, …)")
         g = torch_conv.torch_geometry(a["in_channels"], a["out_channels"], a["kernel_size"], a["stride"], a["padding"],
                                       a["output_padding"], 1, a["bias"], a["dilation"], nd=nd, size=spatial(nd))
+        mlx_conv.check_mlx(g.kernel, g.begin, g.dilation, 1)
         return Layer("mlx", text, "layer", a, g)
     a = bind(call, ("input", "weight", "stride", "padding", "dilation", "output_padding", "groups", "stream"), "MLX",
              {"stride": 1, "padding": 0, "dilation": 1, "output_padding": 0, "groups": 1})
@@ -312,4 +313,5 @@ def _parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = No
                          zh=f"MLX：groups={groups!r} 必须是正整数")
     g = torch_conv.torch_geometry(ws[-1] * groups, ws[0], tuple(ws[1:-1]), a["stride"], a["padding"],
                                   a["output_padding"], groups, False, a["dilation"], nd=nd, size=spatial(nd))
+    mlx_conv.check_mlx(g.kernel, g.begin, g.dilation, groups)
     return Layer("mlx", text, "call", a, g)

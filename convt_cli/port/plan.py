@@ -180,8 +180,28 @@ def plan_tf(g: Geometry) -> Plan:
     return _finish("tf", g, args, tuple(begin), tuple(end))
 
 
+def plan_mlx(g: Geometry) -> Plan:
+    """As PyTorch, within MLX's limits: padding at most d·(k−1) (then a slice), groups only in 1-D/2-D."""
+    if g.groups > 1 and g.nd == 3:
+        api = "mx.conv_transpose3d"
+        return _impossible("mlx", g, ("port.r.groups", {"api": api, "g": g.groups}),
+                           ("port.c.split", {"g": g.groups, "api": api, "cig": g.c_in // g.groups}))
+    padding, output_padding = [], []
+    for b, e, s, d, ke in zip(g.begin, g.end, g.stride, g.dilation, g.k_eff):
+        if 0 <= b <= ke - 1 and 0 <= b - e < max(s, d):
+            p, op = b, b - e
+        else:
+            p = min(max(0, min(b, e)), ke - 1)
+            op = min(max(p - e, 0), max(s, d) - 1)
+        padding.append(p)
+        output_padding.append(op)
+    args = {"stride": g.stride, "padding": tuple(padding), "dilation": g.dilation,
+            "output_padding": tuple(output_padding), "groups": g.groups}
+    return _finish("mlx", g, args, tuple(padding), tuple(p - o for p, o in zip(padding, output_padding)))
+
+
 PLANNERS = {"torch": plan_torch, "onnx": plan_onnx, "jax": plan_jax, "flax": plan_flax, "keras": plan_keras,
-            "tf": plan_tf, "mlx": lambda g: plan_torch(g, "mlx")}
+            "tf": plan_tf, "mlx": plan_mlx}
 
 
 def plan(geometry: Geometry, target: str) -> Plan:
