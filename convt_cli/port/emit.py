@@ -163,7 +163,8 @@ def snippet(p: Plan, source_text: str, source_framework: str) -> str:
             "convt_port(x, weight, bias): x (N, C_in, *spatial), weight (C_in, C_out/groups, *k), bias (C_out,) or",
             f"None, all PyTorch-layout NumPy arrays; returns (N, C_out, *out) computed with {p.target} only.",
             '"""', "", "import numpy as np"]
-    body = ["    x = np.asarray(x, np.float32)", "    w = np.asarray(weight, np.float32)"]
+    body = ["    x = np.array(x, np.float32)  # a copy: C-contiguous, no negative strides",
+            "    w = np.array(weight, np.float32)"]
     body += ["    " + code_line(line) for line in weight_lines(p)]
     in_op_bias = not p.pads
     tail: list[str] = []
@@ -174,7 +175,7 @@ def snippet(p: Plan, source_text: str, source_framework: str) -> str:
     if t == "torch":
         head += ["import torch", "import torch.nn.functional as F"]
         a = p.args
-        body += ["    b = None if bias is None else torch.as_tensor(np.asarray(bias, np.float32))",
+        body += ["    b = None if bias is None else torch.as_tensor(np.array(bias, np.float32))",
                  f"    y = F.conv_transpose{nd}d(torch.as_tensor(x), torch.as_tensor(weight), "
                  f"{'b' if in_op_bias else 'None'}, stride={_t(a['stride'])}, padding={_t(a['padding'])}, "
                  f"output_padding={_t(a['output_padding'])}, groups={a['groups']}, dilation={_t(a['dilation'])})"]
@@ -208,14 +209,14 @@ def snippet(p: Plan, source_text: str, source_framework: str) -> str:
                      "    nodes.append(helper.make_node('Pad', [last, 'pads'], ['Y2']))",
                      "    last = 'Y2'",
                      "    if bias is not None:",
-                     f"        bc = np.asarray(bias, np.float32).reshape{bshape}",
+                     f"        bc = np.array(bias, np.float32).reshape{bshape}",
                      "        inits.append(numpy_helper.from_array(bc, 'Bc'))",
                      "        nodes.append(helper.make_node('Add', [last, 'Bc'], ['Y3']))",
                      "        last = 'Y3'"]
         body += ["    nodes.append(helper.make_node('Identity', [last], ['Y']))",
                  "    feeds = {'X': x, 'W': w}",
                  "    if use_b:",
-                 "        feeds['B'] = np.asarray(bias, np.float32)",
+                 "        feeds['B'] = np.array(bias, np.float32)",
                  "    graph = helper.make_graph(",
                  "        nodes, 'convt_port',",
                  "        [helper.make_tensor_value_info(k, TensorProto.FLOAT, list(v.shape))",
@@ -253,11 +254,11 @@ def snippet(p: Plan, source_text: str, source_framework: str) -> str:
                                                      "use_bias=use_bias, kernel_initializer='zeros',\n"
                                                      "        bias_initializer='zeros')  # weights set below"),
                  "    layer.build(x.shape)",
-                 "    layer.set_weights([kernel] + ([np.asarray(bias, np.float32)] if use_bias else []))",
+                 "    layer.set_weights([kernel] + ([np.array(bias, np.float32)] if use_bias else []))",
                  "    y = layer(x)"]
         if p.pads:
             tail.append(f"    y = keras.ops.pad(y, {pads})")
-            tail.append(f"    if bias is not None:\n        y = y + np.asarray(bias, np.float32).reshape{bshape}")
+            tail.append(f"    if bias is not None:\n        y = y + np.array(bias, np.float32).reshape{bshape}")
         tail.append("    return np.moveaxis(keras.ops.convert_to_numpy(y), -1, 1)")
     elif t == "tf":
         head.append("import tensorflow as tf")
@@ -272,14 +273,14 @@ def snippet(p: Plan, source_text: str, source_framework: str) -> str:
         if p.pads:
             tail.append(f"    y = tf.pad(y, {pads})")
         tail.append("    if bias is not None:")
-        tail.append(f"        y = y + tf.constant(np.asarray(bias, np.float32).reshape{bshape})")
+        tail.append(f"        y = y + tf.constant(np.array(bias, np.float32).reshape{bshape})")
         tail.append("    return np.moveaxis(y.numpy(), -1, 1)")
     elif t == "mlx":
         head.append("import mlx.core as mx")
         body += ["    x = mx.array(np.moveaxis(x, 1, -1))", f"    y = {call_text(p, 'x', 'mx.array(weight)')}"]
         if p.pads:
             tail.append(f"    y = mx.pad(y, {pads})")
-        tail.append(f"    if bias is not None:\n        y = y + mx.array(np.asarray(bias, np.float32).reshape{bshape})")
+        tail.append(f"    if bias is not None:\n        y = y + mx.array(np.array(bias, np.float32).reshape{bshape})")
         tail.append("    return np.moveaxis(np.array(y), -1, 1)")
     lines = head + ["", "", "def convt_port(x, weight, bias):"] + body + tail
     return "\n".join(lines) + "\n"
