@@ -14,10 +14,14 @@ import os
 import numpy as np
 import pytest
 
-from convt_cli import ConvtError
-from convt_cli.port.emit import snippet
-from convt_cli.port.layer import parse_layer
-from convt_cli.port.plan import IMPOSSIBLE, plan
+# Hundreds of tiny distinct convolutions: XLA's compile time dominates, so compile them cheaply (read when
+# JAX starts its CPU backend; it changes how fast XLA compiles, not what the convolutions compute).
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true")
+
+from convt_cli import ConvtError  # noqa: E402
+from convt_cli.port.emit import snippet  # noqa: E402
+from convt_cli.port.layer import parse_layer  # noqa: E402
+from convt_cli.port.plan import IMPOSSIBLE, plan  # noqa: E402
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
