@@ -174,3 +174,11 @@ def test_show_layer_draws_the_pytorch_form_and_says_where_the_crop_goes():
     assert "ConvTranspose1d(1→1, kernel_size=3, stride=2, padding=0" in result.stdout
     bad = runner.invoke(app, ["show", "--layer", SAME, "--from", "keras", "-i", "1,2;3,4"])
     assert bad.exit_code == 2 and "--layer draws a seeded random input" in bad.stderr
+
+
+def test_huge_layers_are_refused_or_proven_with_fewer_channels():
+    big = invoke("ConvTranspose2d(1, 1, kernel_size=(2, 2), stride=100000000)", "--to", "onnx", "--size", "100000")
+    assert big.exit_code == 1 and "memory budget" in big.stderr and "Traceback" not in big.output
+    wide = invoke("ConvTranspose2d(4096, 4096, kernel_size=(2, 2), stride=(2, 2))", "--to", "keras")
+    assert wide.exit_code == 0, wide.output
+    assert "fewer channels than the layer" in wide.stdout and "max |Δ| = 0" in wide.stdout

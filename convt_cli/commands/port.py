@@ -21,7 +21,7 @@ def run_check(report, seed: int) -> tuple[float | None, str]:  # noqa: ANN001 - 
     import numpy as np
 
     from ..port.emit import snippet
-    from ..port.plan import proof_data
+    from ..port.plan import proof_data, proof_geometry
     from ..port.run import run
 
     target = report.plan.target
@@ -30,7 +30,7 @@ def run_check(report, seed: int) -> tuple[float | None, str]:  # noqa: ANN001 - 
     if any(importlib.util.find_spec(name) is None for name in needed):
         return None, package
     code = snippet(report.plan, report.layer.text, report.layer.framework)
-    g = report.layer.geometry
+    g, _ = proof_geometry(report.layer.geometry, reduce=False)  # the snippet has the layer's channels
     x, w, b = proof_data(g, seed)
     expected = run(report.layer.framework, report.layer.args, x, w, b, groups=g.groups)
     namespace: dict = {}

@@ -217,6 +217,31 @@ class Proof:
     output_shape: tuple[int, ...]
     max_abs_diff: float
     max_abs_value: float
+    reduced: bool = False  # run with fewer channels than the layer has
+
+
+PROOF_ELEMENTS = 8_000_000  # past this, the proof runs with fewer channels (the geometry is per channel)
+
+
+def proof_geometry(g: Geometry, batch: int = 2, reduce: bool = True) -> tuple[Geometry, bool]:
+    """The geometry the proof runs: the layer's, or (``reduce``) with at most 2 input and 3 output channels
+    per group when the arrays would be large; refused (memory budget) when even that is too large."""
+    from dataclasses import replace
+
+    from ..limits import check_bytes
+
+    def elements(h: Geometry) -> int:
+        return (batch * h.c_in * int(np.prod(h.size)) + int(np.prod(h.weight_shape()))
+                + batch * h.c_out * int(np.prod([max(c, o) for c, o in zip(h.canvas, h.out)])))
+
+    reduced = False
+    if reduce and elements(g) > PROOF_ELEMENTS:
+        cig, cog = g.c_in // g.groups, g.c_out // g.groups
+        g = replace(g, c_in=g.groups * min(cig, 2), c_out=g.groups * min(cog, 3))
+        reduced = True
+    check_bytes(8 * 4 * elements(g), "the proof's random arrays",
+                hint="try a smaller --size", hint_zh="可减小 --size")
+    return g, reduced
 
 
 def proof_data(g: Geometry, seed: int, batch: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -241,10 +266,11 @@ def prove(layer: Layer, p: Plan, seed: int = 0) -> Proof | None:
     """max |Δ| between the source layer and the port, both on the engine; ``None`` when impossible."""
     if p.status == IMPOSSIBLE:
         return None
-    g = layer.geometry
+    g, reduced = proof_geometry(layer.geometry)
     x, w, b = proof_data(g, seed)
     source = runner.run(layer.framework, layer.args, x, w, b, groups=g.groups)
     ported = run_plan(p, x, w, b)
+    top = float(np.abs(source).max())
     if source.shape != ported.shape:
-        return Proof(seed, x.shape, source.shape, float("inf"), float(np.abs(source).max()))
-    return Proof(seed, x.shape, source.shape, float(np.abs(source - ported).max()), float(np.abs(source).max()))
+        return Proof(seed, x.shape, source.shape, float("inf"), top, reduced)
+    return Proof(seed, x.shape, source.shape, float(np.abs(source - ported).max()), top, reduced)

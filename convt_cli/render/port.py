@@ -35,6 +35,8 @@ define(
         "port.proof_line": ("both conventions on the engine, seed {seed}, input {shape}: max |Δ| = {diff} "
                             "(values up to {top})", "两种约定都在引擎上计算，种子 {seed}，输入 {shape}："
                             "max |Δ| = {diff}（数值最大 {top}）"),
+        "port.proof_reduced": ("(fewer channels than the layer: the crops and layouts do not depend on them)",
+                               "（通道数少于该层：裁剪与布局与通道数无关）"),
         "port.proof_ok": ("equal up to float rounding ✓", "在浮点舍入范围内相等 ✓"),
         "port.proof_bad": ("NOT equal ✗", "不相等 ✗"),
         "port.notes": ("Notes", "说明"),
@@ -138,6 +140,8 @@ def render_port(report: PortReport, lang: str, width: int) -> RenderableType:
         diff = "inf" if pr.max_abs_diff == float("inf") else f"{pr.max_abs_diff:.2g}"
         line = t("port.proof_line", lang, seed=pr.seed, shape=shape, diff=diff, top=f"{pr.max_abs_value:.3g}")
         out.extend(Text(x) for x in prose_lines(line, width, "  "))
+        if pr.reduced:
+            out.extend(Text(x, style="dim") for x in prose_lines(t("port.proof_reduced", lang), width, "  "))
         ok = pr.max_abs_diff <= 1e-9 * max(1.0, pr.max_abs_value)
         out.append(Text("  " + t("port.proof_ok" if ok else "port.proof_bad", lang), style="green" if ok else "red"))
     if report.notes:
