@@ -76,6 +76,12 @@ def test_emit_prints_only_the_snippet():
     (("ConvTranspose2d(4, 4, 3, padding='same')",), 1, "padding='same' is not supported"),
     (("ConvTranspose2d(4, 4, __import__('os'))",), 1, "is not a literal"),
     ((SAM, "--emit", "rust"), 2, "only snippet language is python"),
+    (("(" * 500 + ")" * 500,), 1, "not a Python call"),
+    (("pads=[1, 1], strides=[1], kernel_shape=[3], group=0", "--from", "onnx"), 1, "group=0 must be a positive"),
+    (("mx.conv_transpose2d(x, w, 2, 5)", "--from", "mlx", "--weight-shape", "4x3x3x2"), 1,
+     "larger than dilation×(kernel_size − 1) = 2"),
+    (("lax.conv_transpose(x, w, (2, 2), 'same')", "--from", "jax", "--weight-shape", "3x3x2x2"), 1,
+     "takes 'SAME', 'VALID' (upper case)"),
 ])
 def test_bad_input_is_one_error_line(args, code, needle):
     result = invoke(*args)

@@ -270,14 +270,17 @@ def _parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = No
         a = bind(call, ("auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads",
                         "strides"), "ONNX", {"auto_pad": "NOTSET", "group": 1})
         group = a["group"]
+        if isinstance(group, bool) or not isinstance(group, int) or group <= 0:
+            raise ConvtError(f"ONNX: group={group!r} must be a positive integer",
+                             zh=f"ONNX：group={group!r} 必须是正整数")
         if weight_shape is not None:
             ws = tuple(weight_shape)
         else:
             ks = _need(a.get("kernel_shape"), "kernel_shape", "ONNX", "add kernel_shape=[…] or give --weight-shape")
             c = in_channels or group
             m = out_channels or c
-            if not isinstance(group, int) or group <= 0 or m % group:
-                raise ConvtError(f"ONNX: group={group!r} must be a positive integer dividing the {m} output channels",
+            if m % group:
+                raise ConvtError(f"ONNX: group={group!r} must divide the {m} output channels",
                                  zh=f"ONNX：group={group!r} 必须是能整除输出通道数 {m} 的正整数")
             ws = (c, m // group, *ks)
             if in_channels is None:
