@@ -237,9 +237,9 @@ def main(
 
 
 def _register_commands() -> None:
-    from .commands import audit, compare, neck, shape, show, verify
+    from .commands import audit, compare, neck, port, shape, show, verify
 
-    for module in (show, verify, neck, audit, shape, compare):
+    for module in (show, verify, port, audit, neck, shape, compare):
         module.register(app)
     for info in app.registered_commands:  # whole short help and plain usage for every command
         if info.cls in (None, TyperCommand):

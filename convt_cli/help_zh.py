@@ -1,4 +1,4 @@
-"""Chinese ``--help`` for convt and the show/shape/compare commands (``--lang zh --help`` or ``LANG=zh_*``).
+"""Chinese ``--help`` for convt and the show/shape/compare/port commands (``--lang zh --help`` or ``LANG=zh_*``).
 
 Click's own words around them (``Usage:``, ``Options:``, ``[default: …]``) stay English: Click
 writes them itself. An option without a Chinese text here keeps its English help. PyTorch's
@@ -17,6 +17,7 @@ SHORT = {
     "compare": "并排比较同一输入的最近邻、双线性和 ConvTranspose2d 上采样。",
     "audit": "审计你的模型中每个转置卷积和上采样运算：形状、代价、棋盘效应。",
     "neck": "SAM 3 neck 预设：逐层追踪形状、参数、FLOPs、内存和时间。",
+    "port": "同一个转置卷积在另一个框架中的写法：全部参数、权重转换、额外操作与验证。",
 }
 
 COMMANDS: dict[str, dict[str, str]] = {
@@ -99,6 +100,26 @@ COMMANDS: dict[str, dict[str, str]] = {
         "seed": "cpu/cuda 运行时随机输入的种子。",
         "heatmap": "把有真实权重的层的相位图写成 PNG。",
         "force": "覆盖已存在的 --heatmap 文件。",
+        "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
+        "json_out": "改为输出机器可读的 JSON 报告。",
+        "no_color": "不输出颜色代码。",
+    },
+    "port": {
+        "": "同一个转置卷积在另一个框架中的写法：目标调用的全部参数、权重转换代码、移植是完全等价、"
+            "需要一个额外操作（切片或补零：哪一端、几格）还是无法表达（以及最接近的构造）、两种约定下的"
+            "输出尺寸公式，以及验证：两种约定都在 NumPy 引擎上用带种子的随机数据计算，给出 max |Δ|。\n\n"
+            "示例：convt port \"ConvTranspose2d(1024, 512, kernel_size=(2, 2), stride=(2, 2))\" --to jax · "
+            "convt port \"Conv2DTranspose(64, 3, strides=2, padding='same')\" --from keras --to torch",
+        "layer": "照抄的层：PyTorch 模块（print(model) 的样子），或配合 --from 的其他框架的层或调用。",
+        "to": "目标框架：onnx、jax、flax、keras、tf、mlx 或 torch。",
+        "source": "LAYER 所用的框架。",
+        "size": "公式与验证所用的输入空间尺寸：8 或 8x6（默认 8）。",
+        "in_channels": "层文本中没有的 C_in（Keras、Flax、ONNX）。",
+        "out_channels": "ONNX 属性对应的 C_out。",
+        "weight_shape": "源框架布局下的权重形状（JAX、TF、MLX 调用），如 3x3x64x32。",
+        "emit": "只输出一段自包含代码：python。",
+        "check": "用真实的目标框架运行生成的代码，给出与引擎相比的 max |Δ|。",
+        "seed": "验证用随机数据的种子。",
         "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
         "json_out": "改为输出机器可读的 JSON 报告。",
         "no_color": "不输出颜色代码。",

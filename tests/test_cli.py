@@ -128,7 +128,7 @@ def test_help_gives_every_command_a_whole_sentence():
     assert "..." not in commands and "…" not in commands
     entries = re.split(r"\n  (?=\w)", "\n" + commands.strip("\n"))
     texts = {e.split()[0]: " ".join(e.split()[1:]) for e in entries if e.strip()}
-    assert set(texts) == {"show", "verify", "neck", "audit", "shape", "compare"}
+    assert set(texts) == {"show", "verify", "port", "audit", "neck", "shape", "compare"}
     for name, text in texts.items():
         assert text.endswith("."), (name, text)
     assert all(len(line) <= 80 for line in result.stdout.splitlines())

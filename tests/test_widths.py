@@ -38,9 +38,15 @@ RUNS: list[tuple[str, dict[str, str]]] = [
     ("verify --dims 1 --cases 20", {}),
     ("neck --device meta", {}),
     ("neck --preset sam3 --device meta", {}),
+    ("port 'ConvTranspose3d(6, 4, kernel_size=(1, 2, 3), stride=(3, 1, 2), padding=(0, 2, 1), dilation=(1, 2, 1), "
+     "groups=2)' --to mlx --size 2x3x4", {}),
+    ("port 'nn.ConvTranspose(features=4, kernel_size=(1,), strides=(3,))' --from flax --to tf", {}),
+    ("shape 8x6 --layer \"Conv2DTranspose(16, (3, 4), strides=(2, 3), padding='same')\" --from keras", {}),
+    ("show --layer \"Conv2DTranspose(1, 3, strides=2, padding='same')\" --from keras --max-steps 1 --seed 1 "
+     "--no-torch", {}),
 ]
 
-SKIP_README = ("--json", "--export", "--heatmap", ".npy", "--impl", "my_convt")
+SKIP_README = ("--json", "--export", "--heatmap", ".npy", "--impl", "my_convt", "--emit", "--check")
 
 
 def readme_runs(section: str) -> list[str]:
@@ -54,7 +60,8 @@ def readme_runs(section: str) -> list[str]:
     return lines
 
 
-README_RUNS = [(args, {}) for section in ("show", "shape", "compare", "audit") for args in readme_runs(section)]
+README_RUNS = [(args, {}) for section in ("show", "shape", "compare", "audit", "port")
+               for args in readme_runs(section)]
 ALL_RUNS = RUNS + [r for r in README_RUNS if r[0] not in {a for a, _ in RUNS}]
 
 CASES = [(args, width, "en", known.get(str(width))) for args, known in ALL_RUNS for width in WIDTHS]

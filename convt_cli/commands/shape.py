@@ -57,6 +57,10 @@ def register(app: typer.Typer) -> None:
         max_kernel: Annotated[int, typer.Option("--max-kernel", help="--target: largest kernel size tried.")] = 7,
         max_stride: Annotated[int, typer.Option("--max-stride", help="--target: largest stride tried.")] = 4,
         limit: Annotated[int, typer.Option("--limit", help="--target: rows shown (0: all; --json lists all).")] = 12,
+        layer: Annotated[Optional[str], typer.Option(
+            "--layer", help="A layer in any convention (with --from): where each crop falls, and its PyTorch "
+            "form; SIZE is its input size.", show_default=False)] = None,
+        source: Annotated[str, typer.Option("--from", help="The framework --layer is written in.")] = "torch",
         lang: LangOption = None,
         json_out: JsonOption = False,
         no_color: NoColorOption = False,
@@ -73,6 +77,9 @@ def register(app: typer.Typer) -> None:
 
         lang_code = set_lang(lang)
         sizes = parse_size_list(size, "size")
+        if layer is not None:
+            _layer_shape(layer, source, sizes, lang_code, json_out, no_color)
+            return
         if target is not None:
             if out_channels is not None or groups != 1:
                 raise typer.BadParameter("--target searches spatial sizes; leave out --out-channels and --groups",
@@ -113,6 +120,28 @@ def register(app: typer.Typer) -> None:
             return
         console = make_console(no_color=no_color)
         console.print(render_size_report(report, lang_code, console.width))
+
+
+def _layer_shape(text: str, source: str, sizes: tuple[int, ...], lang: str, json_out: bool, no_color: bool) -> None:
+    """``--layer``: the layer's canvas, which end each crop comes from, its PyTorch form and the size report."""
+    from ..output import make_console
+    from ..port.layer import parse_layer
+    from ..port.report import port_report
+    from ..render.port import crop_lines
+
+    report = port_report(parse_layer(text, source, size=sizes), "torch")
+    g, p = report.layer.geometry, report.plan
+    if json_out:
+        _print_json({"framework": report.layer.framework, "layer": text, "input_size": list(g.size),
+                     "canvas": list(g.canvas), "crop_begin": list(g.begin), "crop_end": list(g.end),
+                     "output_size": list(g.out), "torch": {"padding": list(p.args["padding"]),
+                                                          "output_padding": list(p.args["output_padding"]),
+                                                          "residual": [list(r) for r in p.residual],
+                                                          "exact": p.status == "exact"}})
+        return
+    console = make_console(no_color=no_color)
+    for line in crop_lines(report, lang, console.width):
+        console.print(line)
 
 
 def _print_json(data: dict) -> None:

@@ -303,6 +303,38 @@ def run_show(opts: dict[str, Any]) -> int:
     return code
 
 
+def _layer_options(text: str, source: str, random: str | None, seed: int | None, lang: str | None,
+                   no_color: bool) -> tuple[str, str, str, str, str, str]:
+    """``--layer``: print where its crops fall, and return show's options for its PyTorch form."""
+    from ..context import set_lang
+    from ..errors import ConvtError
+    from ..output import make_console
+    from ..parsing import parse_size_list
+    from ..port.layer import parse_layer
+    from ..port.report import port_report
+    from ..render.port import crop_lines
+
+    lang_code = set_lang(lang)
+    probe = parse_layer(text, source)
+    nd = probe.geometry.nd
+    size = parse_size_list(random, "random") if random else (3,) * nd
+    report = port_report(parse_layer(text, source, size=size), "torch", seed or 0)
+    g, p = report.layer.geometry, report.plan
+    if g.groups > 1:
+        raise ConvtError(f"--layer draws one channel; groups={g.groups} needs channel inputs (convt show -i FILE.npy "
+                         "--groups …)", zh=f"--layer 只画单通道；groups={g.groups} 需要带通道的输入")
+    console = make_console(no_color=no_color)
+    for line in crop_lines(report, lang_code, console.width):
+        console.print(line)
+    console.print()
+
+    def per(values: tuple[int, ...]) -> str:
+        return ",".join(map(str, values))
+
+    return ("x".join(map(str, g.size)), "x".join(map(str, g.kernel)), per(g.stride), per(p.args["padding"]),
+            per(p.args["output_padding"]), per(g.dilation))
+
+
 def register(app: typer.Typer) -> None:
     @app.command("show", short_help="Draw every placement step of a transposed convolution.")
     def show(
@@ -348,6 +380,11 @@ def register(app: typer.Typer) -> None:
         = 1.0,
         no_torch: Annotated[bool, typer.Option("--no-torch", help="Skip the PyTorch check (never imports torch).")]
         = False,
+        layer: Annotated[Optional[str], typer.Option(
+            "--layer", help="Draw a layer written in any convention (with --from): its stride, padding and "
+            "kernel size replace -s/-p/--output-padding/-d; a seeded random input and kernel.",
+            show_default=False)] = None,
+        source: Annotated[str, typer.Option("--from", help="The framework --layer is written in.")] = "torch",
     ) -> None:
         """Draw every placement step of a transposed convolution, like the explainer.
 
@@ -356,6 +393,12 @@ def register(app: typer.Typer) -> None:
 
         Example: convt show -i "1,2;3,4" -k "1,1;1,1" -s 1 --overlap
         """
+        if layer is not None:
+            if input_ is not None or kernel is not None:
+                raise typer.BadParameter("--layer draws a seeded random input and kernel; give their sizes with "
+                                         "--random (the input), not -i/-k", param_hint="'--layer'")
+            random, random_kernel, stride, padding, output_padding, dilation = _layer_options(
+                layer, source, random, seed, lang, no_color)
         code = run_show(dict(input_=input_, kernel=kernel, random=random, random_kernel=random_kernel, seed=seed,
                              stride=stride, padding=padding, output_padding=output_padding, dilation=dilation,
                              groups=groups, channel=channel, bias=bias, view=view, overlap=overlap,
