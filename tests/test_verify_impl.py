@@ -361,3 +361,50 @@ def test_nan_is_reported_as_nan_in_json_and_text():
     assert rows["adjoint"]["failed_by_kind"] == {"values": 4}  # a NaN in the output poisons the inner product
     text = run("--impl", impl("returns_nan"), "--cases", "3", "--dims", "1")
     assert text.exit_code == 1 and "nan" in text.stdout and "NaN/inf" in text.stdout
+
+
+# --- --convention: a function in another framework's convention ---------------------------------------
+
+
+def test_a_correct_function_in_the_onnx_convention_passes():
+    doc = json.loads(run("--impl", "convt_cli.conventions.onnx_op:onnx_conv_transpose", "--convention", "onnx",
+                         "--cases", "40", "--json").stdout)
+    assert doc["ok"] and doc["convention"] == "onnx" and doc["completed"] == doc["planned"] > 40
+    assert "(onnx convention)" in doc["subject"]
+
+
+def test_real_lax_conv_transpose_passes_and_what_it_cannot_express_is_left_out():
+    pytest.importorskip("jax")
+    result = run("--impl", "jax.lax:conv_transpose", "--convention", "jax", "--cases", "24", "--dtype", "float32",
+                 "--json")
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 0 and doc["ok"], result.stdout
+    assert doc["left_out"] > 0  # groups: lax.conv_transpose has none
+    assert all(r["feature"] != "groups" for r in doc["features"])
+
+
+def test_a_keras_port_with_a_rotated_kernel_is_diagnosed_by_the_kernel():
+    doc = json.loads(run("--impl", impl("keras_kernel_rotated"), "--convention", "keras", "--cases", "60",
+                         "--json").stdout)
+    assert not doc["ok"] and doc["convention"] == "keras"
+    assert doc["clusters"] and all(c["kind"] == "values" for c in doc["clusters"])
+    assert [c["features"] for c in doc["clusters"]] == [["kernel_gt1"]]  # "wrong values … with kernel > 1"
+    assert all("--convention keras" in c["smallest"]["reproduce"] for c in doc["clusters"])
+    assert not any("groups" in c["features"] for c in doc["clusters"])  # Keras has no groups: left out
+    assert doc["left_out"] > 0
+
+
+def test_the_keras_convention_reference_adapter_passes_the_same_sweep():
+    result = run("--impl", "convt_cli.conventions.keras_conv:keras_conv_transpose", "--convention", "keras",
+                 "--cases", "60")
+    assert result.exit_code == 0, result.stdout
+    assert "Left out (--convention keras): " in result.stdout
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--convention", "keras"], "--convention applies to --impl"),
+    (["--impl", "x.py:f", "--convention", "caffe"], "'caffe' is not one of onnx, keras, jax, tf, mlx"),
+])
+def test_bad_convention_use_is_a_usage_error(args, fragment):
+    result = run(*args)
+    assert result.exit_code == 2 and fragment in plain(result.stderr)

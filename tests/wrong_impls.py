@@ -262,3 +262,18 @@ def prints_to_stdout(x, weight, bias, **kwargs):
     sys.stdout.write("and a write\n")
     os.write(1, b"and a raw write to fd 1\n")
     return gather_conv_transpose(x, weight, bias, **kwargs)
+
+
+# --- functions in another framework's convention (convt verify --convention) --------------------------
+
+
+def keras_kernel_rotated(x, kernel, bias=None, *, strides, padding, output_padding, dilation_rate):
+    """Keras convention (keras.ops.conv_transpose: channels-last, kernel (*k, out, in)) with a classic port
+    bug: the kernel rotated 180° on the way in, as a port from a plain convolution would do (Keras's
+    transposed convolution takes the kernel as it is)."""
+    from convt_cli.conventions.keras_conv import keras_conv_transpose
+
+    nd = np.asarray(kernel).ndim - 2
+    rotated = np.flip(kernel, axis=tuple(range(nd)))
+    return keras_conv_transpose(x, rotated, bias, strides=strides, padding=padding, output_padding=output_padding,
+                                dilation_rate=dilation_rate)

@@ -98,6 +98,18 @@ def _check_timeout(value: Optional[float]) -> Optional[float]:
     return value
 
 
+CONVENTION_NAMES = ("onnx", "keras", "jax", "tf", "mlx")
+
+
+def _check_convention(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return value
+    v = value.strip().lower()
+    if v not in CONVENTION_NAMES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(CONVENTION_NAMES)}")
+    return v
+
+
 def _check_dtype(value: str) -> str:
     v = value.strip().lower()
     if v not in DTYPE_NAMES:
@@ -134,6 +146,12 @@ def register(app: typer.Typer) -> None:
             "--skip", callback=_check_skip, metavar="KEYS",
             help="Leave out cases with any of these summary feature keys, e.g. groups,dilation "
                  "(what your function does not claim to support).")] = None,
+        convention: Annotated[Optional[str], typer.Option(
+            "--convention", callback=_check_convention, metavar="onnx|keras|jax|tf|mlx",
+            help="--impl only: the function speaks this framework's convention (called like its own op: ONNX "
+                 "ConvTranspose attributes, keras.ops.conv_transpose, lax.conv_transpose, tf.nn.conv_transpose, "
+                 "mlx.core.conv_transpose; layouts translated); cases it cannot express are left out and "
+                 "counted.")] = None,
         timeout: Annotated[Optional[float], typer.Option(
             "--timeout", callback=_check_timeout, metavar="SECONDS",
             help="--impl only: a call that takes longer is stopped and fails (default 10).")] = None,
@@ -152,16 +170,19 @@ def register(app: typer.Typer) -> None:
 
         if timeout is not None and impl is None:
             raise UsageError("--timeout applies to --impl (convt's own engine runs in-process)")
+        if convention is not None and impl is None:
+            raise UsageError("--convention applies to --impl (convt's own engine speaks PyTorch's convention)")
         _sweep(case=case, cases=cases, seed=seed, dims=dims, dtype=dtype, impl=impl, only=only, skip=skip,
+               convention=convention,
                timeout=timeout, fail_fast=fail_fast, json_out=json_out, lang=lang, no_color=no_color, start=start)
 
 
-def _sweep(*, case, cases, seed, dims, dtype, impl, only, skip, timeout, fail_fast, json_out, lang, no_color,  # noqa: ANN001
-           start: float) -> None:
+def _sweep(*, case, cases, seed, dims, dtype, impl, only, skip, convention, timeout, fail_fast, json_out,  # noqa: ANN001
+           lang, no_color, start: float) -> None:
     from .. import verify as V
 
     selection = V.Selection(V.parse_feature_keys(only, "--only") if only else (),
-                            V.parse_feature_keys(skip, "--skip") if skip else ())
+                            V.parse_feature_keys(skip, "--skip") if skip else (), convention)
     dim_tuple = V.parse_dims(dims) if dims else V.ALL_DIMS
     sweep_seed = V.DEFAULT_SEED if seed is None else seed
     outside = [k for k in selection.only if k.startswith("dims_") and int(k[-1]) not in dim_tuple]
@@ -191,7 +212,7 @@ def _sweep(*, case, cases, seed, dims, dtype, impl, only, skip, timeout, fail_fa
     worker = None
     display = "engine"
     if impl is not None:
-        worker = V.WorkerSubject(impl, V.DEFAULT_TIMEOUT_S if timeout is None else timeout)
+        worker = V.WorkerSubject(impl, V.DEFAULT_TIMEOUT_S if timeout is None else timeout, convention)
         worker.spawn()  # loads the target while this process imports torch
     try:
         verifier = V.Verifier(worker, dtype=dtype, is_engine=impl is None)  # imports torch
@@ -204,21 +225,22 @@ def _sweep(*, case, cases, seed, dims, dtype, impl, only, skip, timeout, fail_fa
             subject=display, dtype=dtype, planned=len(specs), seed=None if case is not None else sweep_seed,
             dims=(V.CaseSpec.parse(case).ndim,) if case is not None else dim_tuple,
             requested_cases=cases, single_case=case is not None, float32_path=verifier.float32_path,
-            only=selection.only, skip=selection.skip, left_out=left_out,
+            only=selection.only, skip=selection.skip, convention=convention, left_out=left_out,
             timeout_s=None if worker is None else worker.timeout,
             address_space=None if worker is None else worker.address_space,
         )
-        _run_and_report(V, specs, verifier, report, impl=impl, dtype=dtype, fail_fast=fail_fast,
+        _run_and_report(V, specs, verifier, report, impl=impl, convention=convention, dtype=dtype,
+                        fail_fast=fail_fast,
                         json_out=json_out, lang=lang, no_color=no_color, start=start)
     finally:
         if worker is not None:
             worker.close()
 
 
-def _run_and_report(V, specs, verifier, report, *, impl, dtype, fail_fast, json_out, lang, no_color,  # noqa: ANN001
+def _run_and_report(V, specs, verifier, report, *, impl, convention, dtype, fail_fast, json_out, lang, no_color,  # noqa: ANN001
                     start: float) -> None:
     def reproduce(spec: V.CaseSpec) -> str:
-        return V.reproduce_command(spec, impl, dtype)
+        return V.reproduce_command(spec, impl, dtype, convention)
 
     from ..output import make_console
     from ..render import verify as R

@@ -424,8 +424,9 @@ def footer(report: Report, lang: str = "en") -> Group:
 
 
 def left_out_line(report: Report, lang: str = "en") -> Text | None:
-    """What --only/--skip left out of the sweep."""
-    parts = [("only", report.only), ("skip", report.skip)]
+    """What --only/--skip (and --convention: the cases it cannot express) left out of the sweep."""
+    parts = [("only", report.only), ("skip", report.skip),
+             ("convention", (report.convention,) if report.convention else ())]
     parts = [(option, keys) for option, keys in parts if keys]
     if not parts:
         return None

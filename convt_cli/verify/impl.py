@@ -26,8 +26,11 @@ class ImplLoadError(Exception):
 CONTRACT = "FUNC(x, weight, bias, *, stride, padding, output_padding, dilation, groups) -> array-like"
 
 
-def load_impl(target: str) -> tuple[Callable[..., object], str]:
-    """``MODULE:FUNC`` or ``path/to/file.py:FUNC`` (FUNC may be dotted) → (callable, display name)."""
+def load_impl(target: str, check_contract: bool = True) -> tuple[Callable[..., object], str]:
+    """``MODULE:FUNC`` or ``path/to/file.py:FUNC`` (FUNC may be dotted) → (callable, display name).
+
+    ``check_contract=False`` for a function in another framework's convention (``--convention``), which is
+    called with that framework's own arguments instead of :data:`CONTRACT`."""
     text = target.strip()
     where, sep, name = text.rpartition(":")
     if not sep or not where or not name:
@@ -43,7 +46,8 @@ def load_impl(target: str) -> tuple[Callable[..., object], str]:
         obj = getattr(obj, part)
     if not callable(obj):
         raise ImplLoadError(f"{where}:{name} is a {type(obj).__name__}, not a function")
-    _check_signature(obj, f"{where}:{name}")
+    if check_contract:
+        _check_signature(obj, f"{where}:{name}")
     return obj, f"{where}:{name}"
 
 
@@ -100,11 +104,14 @@ def _check_signature(func: object, display: str) -> None:
         raise ImplLoadError(f"{display} cannot be called as {CONTRACT}: {exc}") from None
 
 
-def reproduce_command(spec: CaseSpec, impl: str | None = None, dtype: str = "float64") -> str:
-    """The one-line command that re-runs ``spec`` alone, with the same subject and dtype."""
+def reproduce_command(spec: CaseSpec, impl: str | None = None, dtype: str = "float64",
+                      convention: str | None = None) -> str:
+    """The one-line command that re-runs ``spec`` alone, with the same subject, convention and dtype."""
     parts = ["convt", "verify", "--case", f'"{spec.format()}"']
     if impl:
         parts += ["--impl", shlex.quote(impl)]
+    if convention:
+        parts += ["--convention", convention]
     if dtype != "float64":
         parts += ["--dtype", dtype]
     return " ".join(parts)

@@ -86,6 +86,7 @@ class Report:
     stopped_early: bool = False
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
+    convention: str | None = None  # --convention: the framework convention the --impl function speaks
     left_out: int = 0  # cases the selection dropped (--case: 1 when the case itself was left out)
     timeout_s: float | None = None  # per call, when the subject runs in a worker process
     address_space: int | None = None  # the worker's RLIMIT_AS, bytes
@@ -160,6 +161,7 @@ class Report:
             "single_case": self.single_case,
             "only": list(self.only),
             "skip": list(self.skip),
+            "convention": self.convention,
             "left_out": self.left_out,
             "isolation": None if self.timeout_s is None else {
                 "timeout_s": self.timeout_s, "address_space_bytes": self.address_space},

@@ -176,18 +176,32 @@ class Selection:
 
     ``only``: a case is kept when it has every listed feature; ``skip``: dropped when it has any.
     Error-parity cases are configurations PyTorch rejects; they have no features and are kept.
+    ``convention`` (``--convention``): cases that convention cannot express at all are dropped too.
     """
 
-    def __init__(self, only: Sequence[str] = (), skip: Sequence[str] = ()):
+    def __init__(self, only: Sequence[str] = (), skip: Sequence[str] = (), convention: str | None = None):
         self.only = tuple(only)
         self.skip = tuple(skip)
+        self.convention = convention
 
     def __bool__(self) -> bool:
-        return bool(self.only or self.skip)
+        return bool(self.only or self.skip or self.convention)
 
     def keeps(self, spec: CaseSpec) -> bool:
         features = set(spec.features())
-        return all(k in features for k in self.only) and not any(k in features for k in self.skip)
+        if not (all(k in features for k in self.only) and not any(k in features for k in self.skip)):
+            return False
+        return self.convention is None or expressible_in(self.convention, spec)
+
+
+def expressible_in(convention: str, spec: CaseSpec) -> bool:
+    """Whether ``convention`` can compute ``spec`` (with at most one extra slice or pad)."""
+    from ..conventions.subject import expressible
+
+    x_shape = spec.x_shape if spec.batched else (1, *spec.x_shape)
+    ok, _ = expressible(convention, x_shape, spec.w_shape, stride=spec.stride, padding=spec.padding,
+                        output_padding=spec.output_padding, dilation=spec.dilation, groups=spec.groups)
+    return ok
 
 
 def parse_feature_keys(text: str, option: str) -> tuple[str, ...]:

@@ -100,8 +100,9 @@ def _exit_reason(code: int | None) -> str:
 class WorkerSubject:
     """The parent's handle on a worker: :meth:`start` loads the target, :meth:`call` runs one call."""
 
-    def __init__(self, target: str, timeout: float = DEFAULT_TIMEOUT_S):
+    def __init__(self, target: str, timeout: float = DEFAULT_TIMEOUT_S, convention: str | None = None):
         self.target = target
+        self.convention = convention  # the function speaks this framework's convention (wrapped in the worker)
         self.timeout = timeout
         self.name = target
         self.address_space: int | None = None
@@ -124,7 +125,8 @@ class WorkerSubject:
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env["PYTHONUNBUFFERED"] = "1"
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "convt_cli.verify.worker_main", self.target],
+            [sys.executable, "-m", "convt_cli.verify.worker_main", self.target,
+             *([self.convention] if self.convention else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env,
             start_new_session=False)
 
@@ -340,13 +342,17 @@ def main(argv: list[str]) -> int:
     from .impl import ImplLoadError, load_impl
 
     try:
-        func, name = load_impl(argv[0])
+        func, name = load_impl(argv[0], check_contract=len(argv) == 1)
     except ImplLoadError as exc:
         send({"ok": False, "error": str(exc)}, [])
         return 0
     except BaseException as exc:  # noqa: BLE001
         send({"ok": False, "error": f"loading {argv[0]!r} failed: {describe_exception(exc)[0]}"}, [])
         return 0
+    if len(argv) > 1:  # --convention: the function is called the way that framework's own op is called
+        from ..conventions.subject import convention_subject
+
+        func, name = convention_subject(argv[1], func), f"{name} ({argv[1]} convention)"
     _LIMIT["bytes"] = limit_address_space()
     send({"ok": True, "name": name, "address_space": _LIMIT["bytes"]}, [])
     while True:
