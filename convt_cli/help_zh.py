@@ -12,6 +12,7 @@ APP = ("查看、证明和追踪转置卷积（PyTorch 的 ConvTranspose1d/2d/3d
 APP_OPTIONS = {"version": "显示版本号并退出。", "debug": "内部错误时显示调用栈。", "help": "显示本帮助并退出。"}
 
 SHORT = {
+    "verify": "对照 PyTorch 检查 convt 的 NumPy 引擎或你自己的转置卷积实现，并给出失败的原因。",
     "show": "逐步画出转置卷积的每一次放置。",
     "shape": "写出输出尺寸公式，或搜索能得到目标尺寸的参数。",
     "compare": "并排比较同一输入的最近邻、双线性和 ConvTranspose2d 上采样。",
@@ -66,6 +67,50 @@ COMMANDS: dict[str, dict[str, str]] = {
         "max_kernel": "--target：尝试的最大 kernel_size。",
         "max_stride": "--target：尝试的最大 stride。",
         "limit": "--target：显示的行数（0 为全部；--json 列出全部）。",
+        "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
+        "json_out": "改为输出机器可读的 JSON 报告。",
+        "no_color": "不输出颜色代码。",
+    },
+    "verify": {
+        "": "对照 PyTorch 检查 convt 的 NumPy 引擎，或你自己的转置卷积实现。\n\n"
+            "默认运行一组固定的扫描（1、2、3 维；stride、padding、output_padding、dilation、groups、depthwise、"
+            "bias）：float64 数值对照 PyTorch float64、float32 路径、输出尺寸公式、伴随恒等式，以及错误一致性。"
+            "失败的用例按失败方式和能解释它们的特性分组，每组给出缩小后的最小失败用例和复现命令。"
+            "退出码 0：全部通过；1：有用例失败；2：用法错误；130：被中断。\n\n"
+            "--impl 约定：FUNC(x, weight, bias, *, stride, padding, output_padding, dilation, groups) -> 数组；"
+            "x 为 (N, C_in, *空间)，weight 为 (C_in, C_out/groups, *k)，bias 为 (C_out,) 或 None。"
+            "--impl 在工作进程中运行：挂起、崩溃、内存爆炸或改写输入都记为失败用例，扫描继续。\n\n"
+            "示例：convt verify · convt verify --impl my_convt.py:conv_transpose --skip groups,dilation",
+        "case": "只运行一个用例，格式与失败报告中的相同，如 \"2d x=1x4x5x5 w=4x2x3x3 s=2 p=1 op=1 d=1 g=2 bias\"。",
+        "cases": "随机扫描 N 个前向用例（另加伴随与错误一致性检查）。",
+        "seed": "随机用例的种子（默认 0）。",
+        "dims": "只检查这些空间维数，如 2 或 1,2（默认 1,2,3）。",
+        "dtype": "被检查计算的精度：float64（默认）、float32、float16 或 bfloat16；低精度的容差按 "
+                 "C_in/groups·∏k 放宽，并在输出中写明。",
+        "impl": "检查这个函数而不是 convt 的引擎（约定见上）。",
+        "only": "只保留具有全部这些特性键的用例，如 groups,bias。",
+        "skip": "排除具有任一这些特性键的用例，如 groups,dilation（你的函数不打算支持的部分）。",
+        "convention": "仅用于 --impl：函数使用这个框架的约定（像该框架自己的算子那样调用）；"
+                      "该约定无法表达的用例被排除并计数。",
+        "timeout": "仅用于 --impl：单次调用超过这个秒数即停止并记为失败（默认 10）。",
+        "fail_fast": "遇到第一个失败用例即停止。",
+        "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
+        "json_out": "改为输出机器可读的 JSON 报告。",
+        "no_color": "不输出颜色代码。",
+    },
+    "neck": {
+        "": "构建 SAM 3 的 ViTDet neck（audit 的 SAM 3 预设），运行它，并显示每一层对张量做了什么：形状、参数、"
+            "FLOPs、内存和时间。\n\n"
+            "示例：convt neck --shape 1x1280x64x64 --verify（或 --preset sam3，或 --device meta）",
+        "shape": "输入特征图 N×C×H×W：1x1280x64x64、1,1280,64,64 或 '(1, 1280, 64, 64)'。",
+        "preset": "sam3（1×1024×72×72，实际发布的模型）或 explainer（1×1280×64×64）。",
+        "d_model": "每个分支的输出通道数。",
+        "scales": "缩放系数，取自 4、2、1 和 0.5（与上游相同）。",
+        "dual": "加上 SAM 2 的孪生分支（sam2_convs）；--preset sam3 时默认开启，与上游构建方式相同。",
+        "seed": "随机权重和输入的种子。",
+        "device": "auto（有 CUDA 用 CUDA，否则 CPU）、cpu、cuda 或 meta（只算形状）。",
+        "dtype": "float32、float16 或 bfloat16。",
+        "verify": "用 NumPy 引擎检查每个 ConvTranspose2d 的输出；不一致时退出码为 1。",
         "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
         "json_out": "改为输出机器可读的 JSON 报告。",
         "no_color": "不输出颜色代码。",

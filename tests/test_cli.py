@@ -209,6 +209,8 @@ def test_the_project_stands_on_its_own():
 @pytest.mark.parametrize("argv, env", [(["show", "--lang", "zh", "--help"], {}),
                                        (["shape", "--help"], {"CONVT_LANG": "zh"}),
                                        (["compare", "--help"], {"LANG": "zh_CN.UTF-8", "CONVT_LANG": ""}),
+                                       (["verify", "--lang", "zh", "--help"], {}),
+                                       (["neck", "--help"], {"CONVT_LANG": "zh"}),
                                        (["--help"], {"LANG": "zh_CN.UTF-8", "CONVT_LANG": ""})])
 def test_help_in_chinese(argv, env):
     from rich.cells import cell_len
