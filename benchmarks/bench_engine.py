@@ -402,6 +402,9 @@ def main(argv: list[str] | None = None) -> int:
             return contextlib.nullcontext()
 
     torch.set_num_threads(args.threads)
+    engine_mod = sys.modules[conv_transpose.__module__]
+    if hasattr(engine_mod, "set_threads"):
+        engine_mod.set_threads(args.threads)  # the engine's own pool (pooled GEMMs, memory-bound tails)
     suite = NAMED + grid(args.grid)
     chosen = [c for c in suite if not args.cases or c.name in args.cases.split(",")]
     if not chosen:
