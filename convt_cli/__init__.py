@@ -1,7 +1,14 @@
 """convt: see, prove and trace transposed convolution (PyTorch's ConvTranspose1d/2d/3d)."""
 
-from .engine import conv_transpose
 from .errors import ConvtError
 
 __version__ = "0.1.0"
 __all__ = ["ConvtError", "__version__", "conv_transpose"]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562: the engine (and NumPy) load on first use, not for --help
+    if name == "conv_transpose":
+        from .engine import conv_transpose
+
+        return conv_transpose
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
