@@ -212,6 +212,7 @@ class _Plan:
     phases: tuple[_Phase, ...]
     empty: tuple[tuple[slice, ...], ...]  # phases no tap reaches: bias (or zero) only
     taps: int = 1  # prod(kernel): the all-taps GEMM computes every one, reached or not
+    spatial: tuple[int, ...] = ()  # the input's spatial size
 
 
 def _axis_phases(i: int, k: int, s: int, p: int, d: int, o: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -264,6 +265,7 @@ def _plan(shapes: TensorShapes, params: ConvTransposeParams) -> _Plan:
     return _Plan(
         pitch=tuple(pitches), lead=tuple(leads), block=block, length=length, x_len=length + max_off,
         copy_free=copy_free, phases=tuple(phases), empty=tuple(empty), taps=math.prod(shapes.kernel),
+        spatial=shapes.spatial,
     )
 
 
@@ -329,8 +331,10 @@ def _scatter(
     if n == 0 or not plan.phases:
         return out if shapes.batched else out[0]
 
-    xf = _flat_input(xb, plan, g, cig, dtype)
-    runner.run(xf, out_g, bias)
+    if runner.unpadded:
+        runner.run_unpadded(xb.astype(dtype, copy=False), out_g, bias)
+    else:
+        runner.run(_flat_input(xb, plan, g, cig, dtype), out_g, bias)
     return out if shapes.batched else out[0]
 
 
@@ -357,7 +361,7 @@ _SINGLE_MNK = 1 << 19  # multiply-adds of a GEMM call that BLAS runs on the call
 _TILE_COLS = 256  # columns wanted per single-threaded GEMM block
 _TILE_DEPTH = 128  # the most reduction per block (deeper reductions are summed over blocks)
 _TILE_MIN = 32  # the fewest rows, and columns, of a block
-_THREADED_MNK = 1 << 26  # multiply-adds per GEMM call from which BLAS's own threads are used
+_THREADED_MNK = 1 << 28  # multiply-adds per GEMM call from which BLAS's own threads are used
 _THREADS: int | None = None
 _POOLS: dict[int, object] = {}
 _POOL_LOCK = threading.Lock()
@@ -512,13 +516,18 @@ class _Runner:
         self.mode, self.plan, self.g, self.cig, self.cog, self.dtype = mode, plan, g, cig, cog, dtype
         tmax = max((len(ph.taps) for ph in plan.phases), default=0)
         extra = plan.x_len - plan.length
+        self.unpadded = mode == "gemm"
         if mode == "gemm":
             # (g, cog*K, cig), rows ordered (output channel, tap): a transposed view of the weight as
-            # given, which BLAS reads directly — no rearranged copy.
+            # given, which BLAS reads directly — no rearranged copy. The GEMM reads the input as it
+            # is (no padded grid: no work on padding); each phase then sums its taps' boxes.
             self.w_all = wk.reshape(g, cig, -1).transpose(0, 2, 1)
             k = wk.shape[3]
-            per_image, fixed = k * g * cog * plan.block, k * g * cog * extra
+            positions = math.prod(plan.spatial)
+            per_image, fixed = k * g * cog * positions, 0
             rows, red = k * cog, cig
+            self.shifts = [[tuple(int(v) - lo for v, lo in zip(np.unravel_index(off, plan.pitch), plan.lead))
+                            for off in ph.offsets] for ph in plan.phases]
         elif mode == "phased":
             self.w_phase = [_tap_rows(wk, ph.taps) for ph in plan.phases]
             per_image, fixed = tmax * g * cog * plan.block, tmax * g * cog * extra
@@ -538,7 +547,8 @@ class _Runner:
         # Regime: BLAS's threads only for a few huge GEMM calls; else single-threaded blocks on our pool.
         budget = max(1, _BLOCK // threads)
         images = max(1, min(n, budget // max(1, per_image)))
-        self.pooled = threads > 1 and rows * red * images * plan.block < _THREADED_MNK
+        cols = math.prod(plan.spatial) if self.unpadded else plan.block  # GEMM columns per image
+        self.pooled = threads > 1 and rows * red * images * cols < _THREADED_MNK
         self.tile = _tile(rows, red) if self.pooled and mode != "depthwise" else None
         self.threads = threads
         lanes = threads if self.pooled else 1  # chunks computed at once
@@ -553,7 +563,7 @@ class _Runner:
         # blocks and tails over the pool.
         self.outer = self.pooled and -(-n // self.images) * -(-g // self.gblock) >= threads
         self.inner_threads = 1 if self.outer else threads
-        piece = math.ceil(self.images * (per_image + g * cog * plan.block) * self.gblock / g) + fixed
+        piece = math.ceil(self.images * (per_image + g * (cog + cig) * plan.block) * self.gblock / g) + fixed
         self.work = lanes * piece + _CHUNK * threads
         self.local = threading.local()
 
@@ -584,6 +594,74 @@ class _Runner:
         else:
             for item in items:
                 one(item)
+
+    def run_unpadded(self, xb: np.ndarray, out_g: np.ndarray, bias: np.ndarray | None) -> None:
+        """Mode "gemm": per chunk of images and block of groups, one GEMM for every tap straight from
+        the input (batch in the columns), then per phase (and block of output channels) the taps'
+        products summed over the boxes of the phase's grid they reach, bias added in the copy out."""
+        plan, g, cig, cog = self.plan, self.g, self.cig, self.cog
+        n, spatial = xb.shape[0], plan.spatial
+        positions = math.prod(spatial)
+        items = [(n0, min(n, n0 + self.images), g0, min(g, g0 + self.gblock))
+                 for n0 in range(0, n, self.images) for g0 in range(0, g, self.gblock)]
+
+        def one(item) -> None:
+            n0, n1, g0, g1 = item
+            gb, k = g1 - g0, n1 - n0
+            src = xb[n0:n1].reshape(k, g, cig, positions)[:, g0:g1]
+            if k == 1:
+                xs = src[0]
+            else:
+                xs = self._buffer("x", gb * cig * k * positions).reshape(gb, cig, k, positions)
+                np.copyto(xs, src.transpose(1, 2, 0, 3))
+                xs = xs.reshape(gb, cig, k * positions)
+            w_all = self.w_all[g0:g1]
+            nrow = w_all.shape[1]
+            prod = _gemm(w_all, xs, self._buffer("prod", gb * nrow * k * positions).reshape(gb, nrow, -1),
+                         self.tile, self.inner_threads).reshape((gb, cog, nrow // cog, k) + spatial)
+            out = out_g[n0:n1, g0:g1]
+            bias_b = None if bias is None else bias[:, g0:g1]
+            self._posts([functools.partial(self._box_tail, prod, pi, out, bias_b, c0, c1)
+                         for pi in range(len(plan.phases)) for c0, c1 in self._splits(cog)])
+
+        if self.outer:
+            _run_all(one, items, self.threads)
+        else:
+            for item in items:
+                one(item)
+
+    def _box_tail(self, prod: np.ndarray, pi: int, out: np.ndarray, bias: np.ndarray | None,
+                  c0: int, c1: int) -> None:
+        ph, spatial = self.plan.phases[pi], self.plan.spatial
+        gb, k = prod.shape[0], prod.shape[3]
+        lead = (slice(None),) * 3  # (group, channel, image)
+        boxes = []
+        for t, shift in zip(ph.taps, self.shifts[pi]):
+            lo = [max(0, -d) for d in shift]
+            hi = [min(m, i - d) for m, i, d in zip(ph.sizes, spatial, shift)]
+            if all(h > lo_ for lo_, h in zip(lo, hi)):
+                boxes.append((t, tuple(slice(a, b) for a, b in zip(lo, hi)),
+                              tuple(slice(a + d, b + d) for a, b, d in zip(lo, hi, shift))))
+        covering = next((i for i, (_, dst, _) in enumerate(boxes)
+                         if all(sl.start == 0 and sl.stop == m for sl, m in zip(dst, ph.sizes))), None)
+        if covering is not None and len(boxes) == 1:
+            t, _, src = boxes[0]
+            y = prod[(slice(None), slice(c0, c1), t) + (slice(None),) + src]  # a view: no copy
+        else:
+            y = self._buffer("y", gb * (c1 - c0) * k * math.prod(ph.sizes)).reshape((gb, c1 - c0, k) + ph.sizes)
+            if covering is None:
+                y.fill(0)
+            else:
+                t, _, src = boxes.pop(covering)
+                np.copyto(y, prod[(slice(None), slice(c0, c1), t, slice(None)) + src])
+            for t, dst, src in boxes:
+                np.add(y[lead + dst], prod[(slice(None), slice(c0, c1), t, slice(None)) + src], out=y[lead + dst])
+        dst_out = out[:, :, c0:c1][lead + ph.index]
+        src_y = np.moveaxis(y, 2, 0)
+        if bias is None:
+            np.copyto(dst_out, src_y)
+        else:
+            np.add(src_y, bias[:, :, c0:c1], out=dst_out)
 
     def _write(self, ph: _Phase, y: np.ndarray, out: np.ndarray, bias: np.ndarray | None) -> None:
         """y (g, cog, images*block) on the padded grid → the phase's strided output positions, bias added."""
