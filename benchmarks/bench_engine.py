@@ -421,13 +421,17 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=tee)
 
     with threadpool_limits(limits=args.threads, user_api="blas"):
-        import onnxruntime
+        try:
+            import onnxruntime
+            ort_version = onnxruntime.__version__
+        except ImportError:  # the dev extra has it; without it the onnxruntime column is empty
+            ort_version = "not installed"
 
         say(f"# python benchmarks/bench_engine.py {' '.join(argv if argv is not None else sys.argv[1:])}")
         say(f"# {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, load average "
             f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}")
         say(f"Python {platform.python_version()}, NumPy {np.__version__}, torch {torch.__version__}, "
-            f"onnxruntime {onnxruntime.__version__}, {os.cpu_count()} CPUs, {args.threads} threads each peer")
+            f"onnxruntime {ort_version}, {os.cpu_count()} CPUs, {args.threads} threads each peer")
         say(blas_description())
         say("OPENBLAS_CORETYPE=" + os.environ.get("OPENBLAS_CORETYPE", "(unset)")
             + " OPENBLAS_L2_SIZE=" + os.environ.get("OPENBLAS_L2_SIZE", "(unset)"))

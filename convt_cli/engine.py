@@ -2,11 +2,17 @@
 
 Every input element multiplies the whole kernel and is added into a canvas at
 ``i*stride + j*dilation``; then ``padding`` is cropped from both ends and ``output_padding`` gives
-back positions at the far end (docs/semantics.md §1). Vectorised per stride phase (see ``_scatter``): one
-GEMM per group produces every kernel tap for every input position, the taps of each output phase
-are summed densely, and each phase is written once into the output, bias included. Tiny problems
-use a cached 0/1 scatter matrix instead. Float32 stays float32; inputs are never written to.
-Never imports torch or Rich. ``benchmarks/bench_engine.py`` measures it against PyTorch's CPU kernel.
+back positions at the far end (docs/semantics.md §1). Vectorised per stride phase (see ``_scatter``):
+a cost model (``_mode``, ``_costs``, ``_direct_cheaper``) prices each way from the layer's numbers —
+one GEMM for every tap straight from the input, then each phase's taps summed over the boxes they
+reach ("gemm"); each phase's shifted windows stacked into one GEMM on a padded grid ("im2col");
+broadcast multiply-adds (depthwise); or the literal scatter (few input positions under a wide
+kernel) — and each phase is written once into the output, bias included. Small GEMMs are cut into
+blocks that BLAS runs single-threaded, spread over the engine's own thread pool (``set_threads``),
+so the engine does not collapse when other processes hold the CPUs (see "Threads" below). Tiny
+problems use a cached 0/1 scatter matrix. Float32 stays float32; inputs are never written to.
+Never imports torch or Rich. ``benchmarks/bench_engine.py`` measures it against PyTorch's CPU
+kernel and onnxruntime.
 """
 
 from __future__ import annotations
@@ -444,11 +450,13 @@ def _gemm(a: np.ndarray, bm: np.ndarray, out: np.ndarray, tile: tuple[int, int, 
     return out
 
 
-def _tile(rows: int, reduction: int) -> tuple[int, int, int]:
+def _tile(rows: int, reduction: int, cols: int) -> tuple[int, int, int]:
     """Rows, reduction and columns of a GEMM block small enough (at most _SINGLE_MNK multiply-adds)
-    for BLAS to run on the calling thread: as wide and deep as that allows, at least 32 rows and columns."""
-    kb = max(1, min(reduction, _TILE_DEPTH))
-    rb = max(1, min(rows, max(_TILE_MIN, _SINGLE_MNK // (kb * _TILE_COLS))))
+    for BLAS to run on the calling thread: as wide and deep as that allows (a GEMM with few columns
+    gets taller, deeper blocks), at least _TILE_MIN rows and columns."""
+    cb = max(1, min(cols, _TILE_COLS))
+    kb = max(1, min(reduction, max(_TILE_DEPTH, _SINGLE_MNK // (cb * _TILE_MIN))))
+    rb = max(1, min(rows, max(_TILE_MIN, _SINGLE_MNK // (kb * cb))))
     return rb, kb, max(_TILE_MIN, _SINGLE_MNK // (rb * kb))
 
 
@@ -549,7 +557,6 @@ class _Runner:
         images = max(1, min(n, budget // max(1, per_image)))
         cols = math.prod(plan.spatial) if self.unpadded else plan.block  # GEMM columns per image
         self.pooled = threads > 1 and rows * red * images * cols < _THREADED_MNK
-        self.tile = _tile(rows, red) if self.pooled and mode != "depthwise" else None
         self.threads = threads
         lanes = threads if self.pooled else 1  # chunks computed at once
         # Images per chunk: the product (or stack) of the chunks in flight stays near _BLOCK elements;
@@ -563,6 +570,7 @@ class _Runner:
         # blocks and tails over the pool.
         self.outer = self.pooled and -(-n // self.images) * -(-g // self.gblock) >= threads
         self.inner_threads = 1 if self.outer else threads
+        self.tile = _tile(rows, red, self.images * cols) if self.pooled and mode != "depthwise" else None
         piece = math.ceil(self.images * (per_image + g * (cog + cig) * plan.block) * self.gblock / g) + fixed
         self.work = lanes * piece + _CHUNK * threads
         self.local = threading.local()
