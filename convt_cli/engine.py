@@ -545,7 +545,7 @@ class _Runner:
                 np.ascontiguousarray(wk[:, :, :, list(ph.taps)].transpose(0, 2, 3, 1)).reshape(g, cog, -1)
                 for ph in plan.phases
             ]
-            per_image, fixed = tmax * g * cig * plan.block, 0
+            per_image, fixed = min(tmax * g * cig * plan.block, _BLOCK), 0  # the stack: in runs of columns
             rows, red = cog, tmax * cig
         else:
             self.w_phase = [wk[:, 0][:, :, list(ph.taps)] for ph in plan.phases]  # (g, cog, T)
@@ -573,6 +573,7 @@ class _Runner:
         self.tile = _tile(rows, red, self.images * cols) if self.pooled and mode != "depthwise" else None
         piece = math.ceil(self.images * (per_image + g * (cog + cig) * plan.block) * self.gblock / g) + fixed
         self.work = lanes * piece + _CHUNK * threads
+        self.stack_budget = max(1, _BLOCK // (2 * lanes))  # stacked windows per piece in flight: half a block
         self.local = threading.local()
 
     def _buffer(self, name: str, size: int) -> np.ndarray:
@@ -736,15 +737,19 @@ class _Runner:
                                 None if bias is None else bias[:, :, c0:c1])
             else:
                 nt = len(ph.taps)
+                y = self._buffer("ph", gb * cog * length).reshape(gb, cog, length)
                 if nt == 1:
-                    stack = xs[:, :, ph.offsets[0]: ph.offsets[0] + length]
+                    _gemm(wm, xs[:, :, ph.offsets[0]: ph.offsets[0] + length], y, self.tile, self.inner_threads)
                 else:
-                    stack = self._buffer("stack", gb * nt * cig * length).reshape(gb, nt, cig, length)
-                    for a, off in enumerate(ph.offsets):
-                        stack[:, a] = xs[:, :, off: off + length]
-                    stack = stack.reshape(gb, nt * cig, length)
-                y = _gemm(wm, stack, self._buffer("ph", gb * cog * length).reshape(gb, cog, length),
-                          self.tile, self.inner_threads)
+                    # the stacked windows in runs of columns, so the stack stays within a GEMM block
+                    step = max(1, min(length, self.stack_budget // (gb * nt * cig)))
+                    buf = self._buffer("stack", gb * nt * cig * step)
+                    for c0 in range(0, length, step):
+                        c1 = min(length, c0 + step)
+                        stack = buf[: gb * nt * cig * (c1 - c0)].reshape(gb, nt, cig, c1 - c0)
+                        for a, off in enumerate(ph.offsets):
+                            stack[:, a] = xs[:, :, off + c0: off + c1]
+                        _gemm(wm, stack.reshape(gb, nt * cig, c1 - c0), y[:, :, c0:c1], self.tile, self.inner_threads)
 
                 def tail(ph=ph, y=y, c0=0, c1=cog) -> None:
                     self._write(ph, y[:, c0:c1], out[:, :, c0:c1], None if bias is None else bias[:, :, c0:c1])
