@@ -367,7 +367,7 @@ _SINGLE_MNK = 1 << 19  # multiply-adds of a GEMM call that BLAS runs on the call
 _TILE_COLS = 256  # columns wanted per single-threaded GEMM block
 _TILE_DEPTH = 128  # the most reduction per block (deeper reductions are summed over blocks)
 _TILE_MIN = 32  # the fewest rows, and columns, of a block
-_THREADED_MNK = 1 << 28  # multiply-adds per GEMM call from which BLAS's own threads are used
+_THREADED_MNK = 1 << 25  # multiply-adds per GEMM call from which BLAS's own threads are used
 _THREADS: int | None = None
 _POOLS: dict[int, object] = {}
 _POOL_LOCK = threading.Lock()
@@ -501,6 +501,7 @@ def _direct_cheaper(shapes: TensorShapes, params: ConvTransposeParams, plan: _Pl
     return 2 * direct < min(_costs(cig, cog, plan).values())  # only a clear win: its adds are strided
 
 
+_UNPADDED = False  # mode "gemm" on the input as it is, boxes summed per phase: slower measured (short rows)
 _MACS_PER_ELEMENT = 8  # BLAS multiply-adds per element moved by a memory-bound pass, same time (measured ~6-12)
 
 
@@ -524,7 +525,7 @@ class _Runner:
         self.mode, self.plan, self.g, self.cig, self.cog, self.dtype = mode, plan, g, cig, cog, dtype
         tmax = max((len(ph.taps) for ph in plan.phases), default=0)
         extra = plan.x_len - plan.length
-        self.unpadded = mode == "gemm"
+        self.unpadded = mode == "gemm" and _UNPADDED
         if mode == "gemm":
             # (g, cog*K, cig), rows ordered (output channel, tap): a transposed view of the weight as
             # given, which BLAS reads directly — no rearranged copy. The GEMM reads the input as it
@@ -569,7 +570,9 @@ class _Runner:
         # Pieces over the pool when there are enough of them; else one piece at a time with its GEMM
         # blocks and tails over the pool.
         self.outer = self.pooled and -(-n // self.images) * -(-g // self.gblock) >= threads
-        self.inner_threads = 1 if self.outer else threads
+        # BLAS's own threads spin for a while after each call: tails on our pool beside them would
+        # fight them for the cores, so with BLAS's threads (not pooled) everything else stays inline.
+        self.inner_threads = 1 if self.outer or not self.pooled else threads
         self.tile = _tile(rows, red, self.images * cols) if self.pooled and mode != "depthwise" else None
         piece = math.ceil(self.images * (per_image + g * (cog + cig) * plan.block) * self.gblock / g) + fixed
         self.work = lanes * piece + _CHUNK * threads

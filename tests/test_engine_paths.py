@@ -378,3 +378,15 @@ def test_an_error_in_a_pool_thread_reaches_the_caller():
 
     with pytest.raises(MemoryError, match="piece 5"):
         engine._run_all(fail, list(range(10)), 3)
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+@settings(max_examples=40, deadline=None)
+@given(cfg=configs())
+def test_unpadded_gemm_matches_torch(regime, cfg):
+    """Mode "gemm" on the input as it is (each phase sums its taps' boxes), off by default."""
+    with pytest.MonkeyPatch.context() as mp:
+        force(mp, "gemm")
+        force_regime(mp, regime)
+        mp.setattr(engine, "_UNPADDED", True)
+        check_config(cfg)
