@@ -341,6 +341,9 @@ def start_burner(count: int) -> list[subprocess.Popen]:
 
 def startup_times(rounds: int) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # As installed: bytecode cached (the warm-up runs write it), which PYTHONDONTWRITEBYTECODE would
+    # prevent, making every run compile convt's sources while numpy, rich and typer load theirs.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     cmds = {
         "import numpy, rich, typer": [sys.executable, "-c", "import numpy, rich, typer"],
         "convt show --no-torch": [sys.executable, "-m", "convt_cli", "show", "--no-torch"],
@@ -542,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         say()
         st = startup_times(3 if args.quick else 7)
         base = st["import numpy, rich, typer"]
-        say("## start-up: whole-process wall time, median of interleaved runs")
+        say("## start-up: whole-process wall time, median of interleaved runs (bytecode cached, as installed)")
         for k, v in st.items():
             say(f"{k:<28} {v * 1e3:7.0f} ms  {v / base:5.2f}x")
         say("targets: show --no-torch <= 2x, --help <= 1.3x")
