@@ -543,7 +543,8 @@ class _Runner:
             rows, red = tmax * cog, cig
         elif mode == "im2col":
             self.w_phase = [
-                np.ascontiguousarray(wk[:, :, :, list(ph.taps)].transpose(0, 2, 3, 1)).reshape(g, cog, -1)
+                # (g, cog, cig * T), reduction ordered (input channel, tap): the copy reads runs of taps
+                np.ascontiguousarray(_taps_of(wk, ph.taps).transpose(0, 2, 1, 3)).reshape(g, cog, -1)
                 for ph in plan.phases
             ]
             per_image, fixed = min(tmax * g * cig * plan.block, _BLOCK), 0  # the stack: in runs of columns
@@ -749,10 +750,10 @@ class _Runner:
                     buf = self._buffer("stack", gb * nt * cig * step)
                     for c0 in range(0, length, step):
                         c1 = min(length, c0 + step)
-                        stack = buf[: gb * nt * cig * (c1 - c0)].reshape(gb, nt, cig, c1 - c0)
+                        stack = buf[: gb * nt * cig * (c1 - c0)].reshape(gb, cig, nt, c1 - c0)
                         for a, off in enumerate(ph.offsets):
-                            stack[:, a] = xs[:, :, off + c0: off + c1]
-                        _gemm(wm, stack.reshape(gb, nt * cig, c1 - c0), y[:, :, c0:c1], self.tile, self.inner_threads)
+                            stack[:, :, a] = xs[:, :, off + c0: off + c1]
+                        _gemm(wm, stack.reshape(gb, cig * nt, c1 - c0), y[:, :, c0:c1], self.tile, self.inner_threads)
 
                 def tail(ph=ph, y=y, c0=0, c1=cog) -> None:
                     self._write(ph, y[:, c0:c1], out[:, :, c0:c1], None if bias is None else bias[:, :, c0:c1])
@@ -785,6 +786,16 @@ class _Runner:
                     np.multiply(xw, wa, out=tc)
                     np.add(yc, tc, out=yc)
         return y
+
+
+def _taps_of(wk: np.ndarray, taps: tuple[int, ...]) -> np.ndarray:
+    """wk[..., taps]: a view when the taps are evenly spaced (all of them, for stride 1), else a copy."""
+    if len(taps) == 1:
+        return wk[..., taps[0]: taps[0] + 1]
+    step = taps[1] - taps[0]
+    if step > 0 and all(b - a == step for a, b in zip(taps, taps[1:])):
+        return wk[..., taps[0]: taps[-1] + 1: step]
+    return wk[..., list(taps)]
 
 
 def _tap_rows(wk: np.ndarray, taps: tuple[int, ...]) -> np.ndarray:
