@@ -369,7 +369,7 @@ _TILE_DEPTH = 128  # the most reduction per block (deeper reductions are summed 
 _TILE_MIN = 32  # the fewest rows, and columns, of a block
 _THREADED_MNK = 1 << 25  # multiply-adds per GEMM call from which BLAS's own threads are used
 _THREADS: int | None = None
-_POOLS: dict[int, object] = {}
+_POOLS: dict[tuple[int, int], object] = {}
 _POOL_LOCK = threading.Lock()
 
 
@@ -401,11 +401,12 @@ def _run_all(fn, items: list, threads: int) -> None:
             fn(item)
         return
     with _POOL_LOCK:
-        pool = _POOLS.get(threads)
+        key = (threads, os.getpid())  # a forked child has none of its parent's worker threads: a pool of its own
+        pool = _POOLS.get(key)
         if pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            pool = _POOLS[threads] = ThreadPoolExecutor(threads - 1, thread_name_prefix="convt")
+            pool = _POOLS[key] = ThreadPoolExecutor(threads - 1, thread_name_prefix="convt")
     it = iter(items)
     lock = threading.Lock()
 

@@ -390,3 +390,21 @@ def test_unpadded_gemm_matches_torch(regime, cfg):
         force_regime(mp, regime)
         mp.setattr(engine, "_UNPADDED", True)
         check_config(cfg)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_gets_a_pool_of_its_own():
+    """After the parent used the pool, a forked child (multiprocessing's default on Linux) must not
+    wait on the parent's worker threads, which it does not have."""
+    import multiprocessing
+
+    engine._run_all(lambda item: None, list(range(8)), 3)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply_async(_pooled_sum, ()).get(timeout=60) == 28
+
+
+def _pooled_sum() -> int:
+    seen: list[int] = []
+    engine._run_all(seen.append, list(range(8)), 3)
+    return sum(seen)
