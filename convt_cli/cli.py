@@ -89,6 +89,42 @@ class ConvtCommand(TyperCommand):
         pieces = super().collect_usage_pieces(ctx)
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        _fast_coercion(self, ctx)
+        return super().parse_args(ctx, args)
+
+
+class _FastCoercion:
+    """Typer (0.29) coerces every parameter through a pydantic TypeAdapter built on first use, and
+    importing pydantic costs ~0.2 s of start-up. Values that already have their annotated type
+    (defaults; None) and meet its range come back unchanged from pydantic too: pass them through,
+    and build typer's own coercion for anything else (strings to convert, out of range, choices)."""
+
+    def __init__(self, param, kind: type) -> None:  # noqa: ANN001 - a Typer parameter
+        self.param, self.kind, self.real = param, kind, type(param).get_runtime_param
+
+    def coerce(self, value, param, ctx):  # noqa: ANN001, ANN201 - Typer's RuntimeParam.coerce
+        info = param.type_descriptor.parameter_info
+        if value is None and not (param.multiple or param.nargs == -1):
+            return None
+        if type(value) is self.kind and not getattr(info, "clamp", False) and (
+                getattr(info, "min", None) is None or value >= info.min) and (
+                getattr(info, "max", None) is None or value <= info.max):
+            return value
+        return self.real(param).coerce(value, param=param, ctx=ctx)
+
+
+def _fast_coercion(command, ctx) -> None:  # noqa: ANN001 - a Typer command or group, its context
+    for param in command.get_params(ctx):
+        desc = getattr(param, "type_descriptor", None)
+        if desc is None or not hasattr(type(param), "get_runtime_param") or "get_runtime_param" in vars(param):
+            continue
+        args = [a for a in getattr(desc.annotation, "__args__", ()) if a is not type(None)]
+        kind = args[0] if len(args) == 1 and type(None) in desc.annotation.__args__ else desc.annotation
+        if kind in (str, int, float, bool):
+            fast = _FastCoercion(param, kind)
+            param.get_runtime_param = lambda fast=fast: fast
+
 
 def help_lang(ctx=None) -> str:  # noqa: ANN001 - a Click context
     """The language of ``--help``: an eager ``--lang`` given before ``--help``, else the environment."""
@@ -171,6 +207,10 @@ class ConvtGroup(TyperGroup):
         if help_lang(ctx) != "zh":
             return super().get_help(ctx)
         return _help_in(self, ctx, help_zh.APP, help_zh.APP_OPTIONS)
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        _fast_coercion(self, ctx)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context):  # type: ignore[override]
         try:

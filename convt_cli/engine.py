@@ -2,11 +2,17 @@
 
 Every input element multiplies the whole kernel and is added into a canvas at
 ``i*stride + j*dilation``; then ``padding`` is cropped from both ends and ``output_padding`` gives
-back positions at the far end (docs/semantics.md §1). Vectorised per stride phase (see ``_scatter``): one
-GEMM per group produces every kernel tap for every input position, the taps of each output phase
-are summed densely, and each phase is written once into the output, bias included. Tiny problems
-use a cached 0/1 scatter matrix instead. Float32 stays float32; inputs are never written to.
-Never imports torch or Rich. ``benchmarks/bench_engine.py`` measures it against PyTorch's CPU kernel.
+back positions at the far end (docs/semantics.md §1). Vectorised per stride phase (see ``_scatter``):
+a cost model (``_mode``, ``_costs``, ``_direct_cheaper``) prices each way from the layer's numbers —
+one GEMM for every tap straight from the input, then each phase's taps summed over the boxes they
+reach ("gemm"); each phase's shifted windows stacked into one GEMM on a padded grid ("im2col");
+broadcast multiply-adds (depthwise); or the literal scatter (few input positions under a wide
+kernel) — and each phase is written once into the output, bias included. Small GEMMs are cut into
+blocks that BLAS runs single-threaded, spread over the engine's own thread pool (``set_threads``),
+so the engine does not collapse when other processes hold the CPUs (see "Threads" below). Tiny
+problems use a cached 0/1 scatter matrix. Float32 stays float32; inputs are never written to.
+Never imports torch or Rich. ``benchmarks/bench_engine.py`` measures it against PyTorch's CPU
+kernel and onnxruntime.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import functools
 import itertools
 import math
 import os
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,9 +173,10 @@ def _scatter_direct(
     dtype: np.dtype,
 ) -> np.ndarray:
     """The scatter exactly as the explainer draws it: every input element times the whole kernel
-    (one batched GEMM over channels for all taps), each tap added into the canvas at
-    ``i*stride + j*dilation`` with one strided add, then ``padding`` cropped. Slower than
-    :func:`_scatter` (a canvas plus an all-taps product), used for inputs holding inf or NaN."""
+    (one GEMM per group for all taps and images), each tap added into the canvas at
+    ``i*stride + j*dilation`` with one strided add, then ``padding`` cropped. Used for inputs
+    holding inf or NaN, and where the cost model finds it cheaper than the phases (few input
+    positions, many taps: the phases' padded grid would be mostly padding)."""
     nd = params.ndim
     n, c_out, g = shapes.batch, shapes.out_channels, params.groups
     cig, cog = shapes.in_channels // g, c_out // g
@@ -176,22 +184,25 @@ def _scatter_direct(
     extent = canvas_extent(shapes, params)
     _check_memory(n * c_out * (math.prod(extent) + taps * positions + math.prod(shapes.out_spatial)), dtype, shapes)
     xb = x if shapes.batched else x[None]
-    xg = xb.astype(dtype, copy=False).reshape(n, g, cig, positions)
+    # (g, C_in/g, N * positions): the batch in the GEMM's columns, one call per group
+    xg = xb.astype(dtype, copy=False).reshape(n, g, cig, positions).transpose(1, 2, 0, 3).reshape(g, cig, -1)
     wg = w.astype(dtype, copy=False).reshape(g, cig, cog * taps).transpose(0, 2, 1)
-    prod = np.matmul(wg[None], xg).reshape((n, c_out) + shapes.kernel + shapes.spatial)
+    prod = np.matmul(wg, xg).reshape((g, cog) + shapes.kernel + (n,) + shapes.spatial)
     canvas = np.zeros((n, c_out) + extent, dtype=dtype)
-    lead = (slice(None), slice(None))
+    canvas_g = canvas.reshape((n, g, cog) + extent)
+    lead = (slice(None),) * 3
     if taps <= positions:  # one strided add per tap: every input element's product with that tap
         for tap in itertools.product(*(range(k) for k in shapes.kernel)):
             window = tuple(slice(j * d, j * d + (i - 1) * s + 1, s)
                            for j, d, i, s in zip(tap, params.dilation, shapes.spatial, params.stride))
-            canvas[lead + window] += prod[lead + tap]
+            canvas_g[lead + window] += np.moveaxis(prod[(slice(None), slice(None)) + tap], 2, 0)
     else:  # a kernel larger than the input: one add per input element, its whole (dilated) kernel
-        every_tap = (slice(None),) * nd
+        every_tap = (slice(None),) * (nd + 3)  # g, cog, *kernel, n
         for pos in itertools.product(*(range(i) for i in shapes.spatial)):
             window = tuple(slice(q * s, q * s + (k - 1) * d + 1, d)
                            for q, s, k, d in zip(pos, params.stride, shapes.kernel, params.dilation))
-            canvas[lead + window] += prod[lead + every_tap + pos]
+            canvas_g[lead + window] += np.moveaxis(prod[every_tap + pos], -1, 0)
+    lead = (slice(None), slice(None))
     out = canvas[lead + tuple(slice(p, p + o) for p, o in zip(params.padding, shapes.out_spatial))]
     out = out + b.astype(dtype, copy=False).reshape((1, c_out) + (1,) * nd) if b is not None else out.copy()
     return out if shapes.batched else out[0]
@@ -246,6 +257,8 @@ class _Plan:
     copy_free: bool  # the input itself is the flat layout (N == 1, no padding, no offsets)
     phases: tuple[_Phase, ...]
     gaps: bool  # some output phases receive no tap: bias (or zero) only
+    taps: int = 1  # prod(kernel): the all-taps GEMM computes every one, reached or not
+    spatial: tuple[int, ...] = ()  # the input's spatial size
 
 
 def _axis_phases(i: int, k: int, s: int, p: int, d: int, o: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
@@ -301,7 +314,7 @@ def _plan(shapes: TensorShapes, params: ConvTransposeParams) -> _Plan:
     copy_free = shapes.batch == 1 and max_off == 0 and tuple(pitches) == shapes.spatial
     return _Plan(
         pitch=tuple(pitches), lead=tuple(leads), block=block, length=length, x_len=length + max_off,
-        copy_free=copy_free, phases=tuple(phases),
+        copy_free=copy_free, phases=tuple(phases), taps=math.prod(shapes.kernel), spatial=shapes.spatial,
         gaps=any(len(ph) < min(s, o) for ph, s, o in zip(axes, params.stride, shapes.out_spatial)),
     )
 
@@ -363,9 +376,12 @@ def _scatter(
 
     plan = _plan(shapes, params)
     mode = _mode(cig, cog, plan)
+    if mode != "depthwise" and _direct_cheaper(shapes, params, plan, cig, cog):
+        return _scatter_direct(x, w, b, params, shapes, dtype)
     if mode == "gemm" and n == 1 and taps * g * cog * plan.x_len > _PHASED_ABOVE * out_size:
         mode = "phased"  # the all-taps product would be several outputs big: one phase at a time
-    runner = _Runner(mode, w.astype(dtype, copy=False).reshape(g, cig, cog, taps), plan, g, cig, cog, dtype)
+    runner = _Runner(mode, w.astype(dtype, copy=False).reshape(g, cig, cog, taps), plan, g, cig, cog, dtype,
+                     engine_threads())
     _check_memory(out_size + (0 if plan.copy_free else g * cig * plan.x_len) + runner.work, dtype, shapes)
 
     out = np.empty(out_shape, dtype=dtype)
@@ -376,18 +392,10 @@ def _scatter(
     if not plan.phases:
         return out if shapes.batched else out[0]
 
-    xf = _flat_input(xb, plan, g, cig, dtype)
-    bias_g = None if bias is None else bias.reshape(g, cog, 1)
-    lead = (slice(None),) * 3
-    extra = plan.x_len - plan.length
-    for n0 in range(0, n, runner.images):
-        n1 = min(n, n0 + runner.images)
-        xs = xf[:, :, n0 * plan.block: n1 * plan.block + extra]
-        for phase, y in runner.phases(xs, (n1 - n0) * plan.block, bias_g):
-            # y: (g, cog, images*block), bias included → (images, g, cog, *sizes) on the padded grid,
-            # copied once into the phase's (strided) output positions.
-            src = y.reshape((g, cog, n1 - n0) + plan.pitch)[lead + tuple(slice(0, m) for m in phase.sizes)]
-            np.copyto(out_g[n0:n1][lead + phase.index], np.moveaxis(src, 2, 0))
+    if runner.unpadded:
+        runner.run_unpadded(xb.astype(dtype, copy=False), out_g, bias)
+    else:
+        runner.run(_flat_input(xb, plan, g, cig, dtype), out_g, bias)
     return out if shapes.batched else out[0]
 
 
@@ -397,103 +405,428 @@ def _check_memory(elements: int, dtype: np.dtype, shapes: TensorShapes) -> None:
         check_bytes(nbytes, f"the output {list(shapes.output)} with its working buffers")
 
 
+# ----------------------------------------------------------------------------------------------
+# Threads. OpenBLAS runs a GEMM of at most ~2^19-2^20 multiply-adds on the calling thread alone and
+# splits larger ones over its own worker threads, which spin and synchronise per call: cheap when
+# the machine is idle, but when another process holds a core every call waits for a descheduled
+# worker (measured: a stack of 8 small GEMMs 6 ms on one thread, 200 ms on two under load). So the
+# engine keeps BLAS's threads for few, large GEMMs only ("blas" regime: one call per chunk of
+# images) and otherwise cuts its GEMMs into calls below that size, which BLAS runs single-threaded,
+# spreading independent pieces (chunks of images, blocks of groups) over its own small pool of
+# Python threads (NumPy releases the GIL in matmul and in ufuncs on large arrays) — "pooled"
+# regime. In both regimes the memory-bound work after the GEMM (the taps' sums, bias and the
+# strided copy into the output) is spread over the pool too.
+# ----------------------------------------------------------------------------------------------
+
+_SINGLE_MNK = 1 << 19  # multiply-adds of a GEMM call that BLAS runs on the calling thread alone
+_TILE_COLS = 256  # columns wanted per single-threaded GEMM block
+_TILE_DEPTH = 128  # the most reduction per block (deeper reductions are summed over blocks)
+_TILE_MIN = 32  # the fewest rows, and columns, of a block
+_THREADED_MNK = 1 << 25  # multiply-adds per GEMM call from which BLAS's own threads are used
+_THREADS: int | None = None
+_POOLS: dict[tuple[int, int], object] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def set_threads(count: int | None) -> None:
+    """Threads the engine's own pool uses (``None``: ``CONVT_THREADS`` if set, else every CPU the
+    process may run on). BLAS's own thread count is BLAS's (``OPENBLAS_NUM_THREADS`` etc.)."""
+    global _THREADS
+    if count is not None and (type(count) is not int or count < 1):
+        raise ValueError(f"threads must be a positive int, not {count!r}")
+    _THREADS = count
+
+
+def engine_threads() -> int:
+    if _THREADS is not None:
+        return _THREADS
+    env = os.environ.get("CONVT_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _run_all(fn, items: list, threads: int) -> None:
+    """``fn(item)`` for every item, over ``threads`` threads (the caller's one among them)."""
+    if threads <= 1 or len(items) <= 1:
+        for item in items:
+            fn(item)
+        return
+    with _POOL_LOCK:
+        key = (threads, os.getpid())  # a forked child has none of its parent's worker threads: a pool of its own
+        pool = _POOLS.get(key)
+        if pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = _POOLS[key] = ThreadPoolExecutor(threads - 1, thread_name_prefix="convt")
+    it = iter(items)
+    lock = threading.Lock()
+
+    def drain() -> None:
+        while True:
+            with lock:
+                item = next(it, None)
+            if item is None:
+                return
+            fn(item)
+
+    futures = [pool.submit(drain) for _ in range(min(threads, len(items)) - 1)]  # type: ignore[attr-defined]
+    try:
+        drain()
+    finally:
+        for f in futures:
+            f.result()
+
+
+def _gemm(a: np.ndarray, bm: np.ndarray, out: np.ndarray, tile: tuple[int, int, int] | None,
+          threads: int = 1) -> np.ndarray:
+    """``np.matmul(a, bm, out=out)``; with ``tile`` (rows, reduction, columns), in blocks of that
+    size — calls small enough for BLAS to run each on the calling thread alone — the partial
+    products over the reduction summed into the block; the blocks spread over ``threads``."""
+    rows, red, n = a.shape[-2], a.shape[-1], bm.shape[-1]
+    if tile is None or (tile[0] >= rows and tile[1] >= red and tile[2] >= n):
+        return np.matmul(a, bm, out=out)
+    rb, kb, cb = tile
+
+    def block(rc: tuple[int, int]) -> None:
+        r0, c0 = rc
+        ar = a[..., r0: r0 + rb, :]
+        o = out[..., r0: r0 + rb, c0: c0 + cb]
+        np.matmul(ar[..., :kb], bm[..., :kb, c0: c0 + cb], out=o)
+        if kb < red:
+            t = np.empty(o.shape, dtype=o.dtype)
+            for k0 in range(kb, red, kb):
+                np.matmul(ar[..., k0: k0 + kb], bm[..., k0: k0 + kb, c0: c0 + cb], out=t)
+                np.add(o, t, out=o)
+
+    _run_all(block, [(r0, c0) for r0 in range(0, rows, rb) for c0 in range(0, n, cb)], threads)
+    return out
+
+
+def _tile(rows: int, reduction: int, cols: int) -> tuple[int, int, int]:
+    """Rows, reduction and columns of a GEMM block small enough (at most _SINGLE_MNK multiply-adds)
+    for BLAS to run on the calling thread: as wide and deep as that allows (a GEMM with few columns
+    gets taller, deeper blocks), at least _TILE_MIN rows and columns."""
+    cb = max(1, min(cols, _TILE_COLS))
+    kb = max(1, min(reduction, max(_TILE_DEPTH, _SINGLE_MNK // (cb * _TILE_MIN))))
+    rb = max(1, min(rows, max(_TILE_MIN, _SINGLE_MNK // (kb * cb))))
+    return rb, kb, max(_TILE_MIN, _SINGLE_MNK // (rb * kb))
+
+
 def _mode(cig: int, cog: int, plan: _Plan) -> str:
-    """How to compute the phases: broadcast multiply-adds for depthwise layers; stacked windows and one
-    GEMM per phase when the reduction (C_in/groups) is tiny and the outputs wider; else one GEMM for
-    all taps (measured best for C_in/groups of 16 and more, benchmarks/bench_engine.py)."""
+    """The cost model: per image and group, the multiply-adds each way (weighted by how well BLAS
+    does with that GEMM's reduction and row count) plus the elements it moves through memory.
+
+    "gemm": one GEMM for every tap (rows C_out/groups * taps, reduction C_in/groups), then each
+    phase's taps summed from the product; "im2col": each phase's shifted input windows stacked
+    (reduction taps * C_in/groups) and one GEMM per phase straight to that phase's output;
+    "depthwise" (C_in/groups == 1, C_out/groups <= 2): broadcast multiply-adds, no GEMM.
+    """
     if cig == 1 and cog <= 2:
         return "depthwise"
-    if cig <= 4 and cog > cig and max((len(ph.taps) for ph in plan.phases), default=1) > 1:
-        return "im2col"
-    return "gemm"
+    costs = _costs(cig, cog, plan)
+    return "im2col" if costs["im2col"] < costs["gemm"] else "gemm"
+
+
+def _costs(cig: int, cog: int, plan: _Plan) -> dict[str, float]:
+    """Per image and group, in elements moved: see :func:`_mode`."""
+    counts = [len(ph.taps) for ph in plan.phases] or [1]
+    k_all = max(1, plan.taps)
+    phases = len(counts)
+    gemm = (k_all * cog * cig / (_MACS_PER_ELEMENT * _efficiency(k_all * cog, cig))
+            + cog * (k_all + sum(counts) + 2 * sum(max(0, t - 1) for t in counts)))
+    im2col = (sum(t * cog * cig / (_MACS_PER_ELEMENT * _efficiency(cog, t * cig)) for t in counts)
+              + 3 * cig * sum(t for t in counts if t > 1) + 2 * cog * phases)
+    return {"gemm": gemm * plan.block, "im2col": im2col * plan.block}
+
+
+def _direct_cheaper(shapes: TensorShapes, params: ConvTransposeParams, plan: _Plan, cig: int, cog: int) -> bool:
+    """The literal scatter (:func:`_scatter_direct`) instead of the phases, when the cost model
+    prices it lower (the phases work on a padded grid, which for a few input positions and a wide
+    kernel is mostly padding) and its canvas and all-taps product stay near the output's size."""
+    taps, positions = plan.taps, math.prod(shapes.spatial)
+    canvas = math.prod(canvas_extent(shapes, params))
+    if taps * positions + canvas > 2 * math.prod(shapes.out_spatial) + _BLOCK // max(1, shapes.batch * cog):
+        return False
+    # product written and read, then a strided read-modify-write per tap (counted double: strided)
+    direct = (taps * cog * cig * positions / (_MACS_PER_ELEMENT * _efficiency(taps * cog, cig))
+              + cog * (6 * taps * positions + 2 * canvas))
+    return 2 * direct < min(_costs(cig, cog, plan).values())  # only a clear win: its adds are strided
+
+
+_UNPADDED = False  # mode "gemm" on the input as it is, boxes summed per phase: slower measured (short rows)
+_MACS_PER_ELEMENT = 8  # BLAS multiply-adds per element moved by a memory-bound pass, same time (measured ~6-12)
+
+
+def _efficiency(rows: int, reduction: int) -> float:
+    """BLAS's speed on a GEMM with this many rows and this reduction, relative to a large one."""
+    return min(1.0, reduction / 48) * min(1.0, rows / 16)
 
 
 class _Runner:
-    """Computes the phases of a chunk of images, with weights arranged once and buffers reused.
+    """Computes the phases for every chunk of images and block of groups, with weights arranged
+    once and per-thread buffers reused.
 
     Modes: "gemm" — one GEMM for every tap (all K), then the taps of each phase summed densely; "phased" —
     the same, one GEMM per phase for its own taps (less memory); "im2col" — each phase's shifted
-    input windows stacked, then one GEMM (tiny C_in/groups); "depthwise" — broadcast multiply-adds
-    in cache-sized blocks of groups (C_in/groups == 1).
+    input windows stacked, then one GEMM; "depthwise" — broadcast multiply-adds in cache-sized
+    blocks of groups (C_in/groups == 1).
     """
 
-    def __init__(self, mode: str, wk: np.ndarray, plan: _Plan, g: int, cig: int, cog: int, dtype: np.dtype):
+    def __init__(self, mode: str, wk: np.ndarray, plan: _Plan, g: int, cig: int, cog: int, dtype: np.dtype,
+                 threads: int = 1):
         self.mode, self.plan, self.g, self.cig, self.cog, self.dtype = mode, plan, g, cig, cog, dtype
         tmax = max((len(ph.taps) for ph in plan.phases), default=0)
         extra = plan.x_len - plan.length
+        self.unpadded = mode == "gemm" and _UNPADDED
         if mode == "gemm":
             # (g, cog*K, cig), rows ordered (output channel, tap): a transposed view of the weight as
-            # given, which BLAS reads directly — no rearranged copy.
+            # given, which BLAS reads directly — no rearranged copy. The GEMM reads the input as it
+            # is (no padded grid: no work on padding); each phase then sums its taps' boxes.
             self.w_all = wk.reshape(g, cig, -1).transpose(0, 2, 1)
             k = wk.shape[3]
-            per_image, fixed = k * g * cog * plan.block, k * g * cog * extra
+            positions = math.prod(plan.spatial)
+            per_image, fixed = k * g * cog * positions, 0
+            rows, red = k * cog, cig
+            self.shifts = [[tuple(int(v) - lo for v, lo in zip(np.unravel_index(off, plan.pitch), plan.lead))
+                            for off in ph.offsets] for ph in plan.phases]
         elif mode == "phased":
             self.w_phase = [_tap_rows(wk, ph.taps) for ph in plan.phases]
             per_image, fixed = tmax * g * cog * plan.block, tmax * g * cog * extra
+            rows, red = tmax * cog, cig
         elif mode == "im2col":
             self.w_phase = [
-                np.ascontiguousarray(wk[:, :, :, list(ph.taps)].transpose(0, 2, 3, 1)).reshape(g, cog, -1)
+                # (g, cog, cig * T), reduction ordered (input channel, tap): the copy reads runs of taps
+                np.ascontiguousarray(_taps_of(wk, ph.taps).transpose(0, 2, 1, 3)).reshape(g, cog, -1)
                 for ph in plan.phases
             ]
-            per_image, fixed = tmax * g * cig * plan.block, 0
+            per_image, fixed = min(tmax * g * cig * plan.block, _BLOCK), 0  # the stack: in runs of columns
+            rows, red = cog, tmax * cig
         else:
             self.w_phase = [wk[:, 0][:, :, list(ph.taps)] for ph in plan.phases]  # (g, cog, T)
             per_image, fixed = 0, 0
-        # Images per chunk: the product (or stack) of one chunk stays near _BLOCK elements.
-        self.images = max(1, min(plan.length // plan.block, _BLOCK // max(1, per_image)))
-        self.work = self.images * (per_image + g * cog * plan.block) + fixed + _CHUNK
-        self.buffers: dict[str, np.ndarray] = {}
+            rows, red = 0, 0
+        n = plan.length // plan.block
+        # Regime: BLAS's threads only for a few huge GEMM calls; else single-threaded blocks on our pool.
+        budget = max(1, _BLOCK // threads)
+        images = max(1, min(n, budget // max(1, per_image)))
+        cols = math.prod(plan.spatial) if self.unpadded else plan.block  # GEMM columns per image
+        self.pooled = threads > 1 and rows * red * images * cols < _THREADED_MNK
+        self.threads = threads
+        lanes = threads if self.pooled else 1  # chunks computed at once
+        # Images per chunk: the product (or stack) of the chunks in flight stays near _BLOCK elements;
+        # when one image is over it, groups are split into blocks instead.
+        budget = max(1, _BLOCK // lanes)
+        self.images = max(1, min(n, budget // max(1, per_image)))
+        self.gblock = g if per_image <= budget else max(1, g * budget // max(1, per_image))
+        if self.pooled and -(-n // self.images) * -(-g // self.gblock) < threads and g > 1:
+            self.gblock = max(1, -(-g // threads))  # too few pieces to share: split the groups
+        # Pieces over the pool when there are enough of them; else one piece at a time with its GEMM
+        # blocks and tails over the pool.
+        self.outer = self.pooled and -(-n // self.images) * -(-g // self.gblock) >= threads
+        # BLAS's own threads spin for a while after each call: tails on our pool beside them would
+        # fight them for the cores, so with BLAS's threads (not pooled) everything else stays inline.
+        self.inner_threads = 1 if self.outer or not self.pooled else threads
+        self.tile = _tile(rows, red, self.images * cols) if self.pooled and mode != "depthwise" else None
+        piece = math.ceil(self.images * (per_image + g * (cog + cig) * plan.block) * self.gblock / g) + fixed
+        self.work = lanes * piece + _CHUNK * threads
+        self.stack_budget = max(1, _BLOCK // (2 * lanes))  # stacked windows per piece in flight: half a block
+        self.local = threading.local()
 
     def _buffer(self, name: str, size: int) -> np.ndarray:
-        buf = self.buffers.get(name)
+        buffers = getattr(self.local, "buffers", None)
+        if buffers is None:
+            buffers = self.local.buffers = {}
+        buf = buffers.get(name)
         if buf is None or buf.size < size:
-            buf = self.buffers[name] = np.empty(size, dtype=self.dtype)
+            buf = buffers[name] = np.empty(size, dtype=self.dtype)
         return buf[:size]
 
-    def phases(self, xs: np.ndarray, length: int, bias: np.ndarray | None):
-        """Yield (phase, y): the phase's dense result plus bias, (g, cog, length), in a buffer of ours."""
-        g, cig, cog, mode = self.g, self.cig, self.cog, self.mode
-        cols = xs.shape[-1]
-        if mode == "gemm":
-            nrow = self.w_all.shape[1]
-            prod_all = np.matmul(self.w_all, xs, out=self._buffer("prod", g * nrow * cols).reshape(g, nrow, cols))
-            prod_all = prod_all.reshape(g, cog, nrow // cog, cols)
-        for k, ph in enumerate(self.plan.phases):
-            if mode in ("gemm", "phased"):
-                if mode == "gemm":
-                    parts = [prod_all[:, :, t, off: off + length] for t, off in zip(ph.taps, ph.offsets)]
-                else:
-                    wm = self.w_phase[k]
-                    prod = np.matmul(wm, xs, out=self._buffer("prod", g * wm.shape[1] * cols).reshape(
-                        g, wm.shape[1], cols)).reshape(g, len(ph.taps), cog, cols)
-                    parts = [prod[:, u, :, off: off + length] for u, off in enumerate(ph.offsets)]
-                if len(parts) == 1:
-                    y = parts[0]  # a window of the product that only this phase reads: the bias can go in place
-                else:
-                    y = self._buffer("y", g * cog * length).reshape(g, cog, length)
-                    np.add(parts[0], parts[1], out=y)
-                    for part in parts[2:]:
-                        np.add(y, part, out=y)
-                if bias is not None:
-                    np.add(y, bias, out=y)
-            elif mode == "im2col":
-                nt = len(ph.taps)
-                if nt == 1:
-                    stack = xs[:, :, ph.offsets[0]: ph.offsets[0] + length]
-                else:
-                    stack = self._buffer("stack", g * nt * cig * length).reshape(g, nt, cig, length)
-                    for a, off in enumerate(ph.offsets):
-                        stack[:, a] = xs[:, :, off: off + length]
-                    stack = stack.reshape(g, nt * cig, length)
-                y = np.matmul(self.w_phase[k], stack, out=self._buffer("y", g * cog * length).reshape(g, cog, length))
-                if bias is not None:
-                    np.add(y, bias, out=y)
-            else:
-                y = self._depthwise(xs[:, 0], self.w_phase[k], ph.offsets, length, bias)
-            yield ph, y
+    def run(self, xf: np.ndarray, out_g: np.ndarray, bias: np.ndarray | None) -> None:
+        plan, g = self.plan, self.g
+        n = out_g.shape[0]
+        items = [(n0, min(n, n0 + self.images), g0, min(g, g0 + self.gblock))
+                 for n0 in range(0, n, self.images) for g0 in range(0, g, self.gblock)]
+        extra = plan.x_len - plan.length
 
-    def _depthwise(self, x0: np.ndarray, wt: np.ndarray, offsets, length: int, bias: np.ndarray | None) -> np.ndarray:
-        g, cog = self.g, self.cog
+        def one(item) -> None:
+            n0, n1, g0, g1 = item
+            xs = xf[g0:g1, :, n0 * plan.block: n1 * plan.block + extra]
+            self._chunk(xs, (n1 - n0) * plan.block, out_g[n0:n1, g0:g1],
+                        None if bias is None else bias[:, g0:g1], g0, g1)
+
+        if self.outer:
+            _run_all(one, items, self.threads)
+        else:
+            for item in items:
+                one(item)
+
+    def run_unpadded(self, xb: np.ndarray, out_g: np.ndarray, bias: np.ndarray | None) -> None:
+        """Mode "gemm": per chunk of images and block of groups, one GEMM for every tap straight from
+        the input (batch in the columns), then per phase (and block of output channels) the taps'
+        products summed over the boxes of the phase's grid they reach, bias added in the copy out."""
+        plan, g, cig, cog = self.plan, self.g, self.cig, self.cog
+        n, spatial = xb.shape[0], plan.spatial
+        positions = math.prod(spatial)
+        items = [(n0, min(n, n0 + self.images), g0, min(g, g0 + self.gblock))
+                 for n0 in range(0, n, self.images) for g0 in range(0, g, self.gblock)]
+
+        def one(item) -> None:
+            n0, n1, g0, g1 = item
+            gb, k = g1 - g0, n1 - n0
+            src = xb[n0:n1].reshape(k, g, cig, positions)[:, g0:g1]
+            if k == 1:
+                xs = src[0]
+            else:
+                xs = self._buffer("x", gb * cig * k * positions).reshape(gb, cig, k, positions)
+                np.copyto(xs, src.transpose(1, 2, 0, 3))
+                xs = xs.reshape(gb, cig, k * positions)
+            w_all = self.w_all[g0:g1]
+            nrow = w_all.shape[1]
+            prod = _gemm(w_all, xs, self._buffer("prod", gb * nrow * k * positions).reshape(gb, nrow, -1),
+                         self.tile, self.inner_threads).reshape((gb, cog, nrow // cog, k) + spatial)
+            out = out_g[n0:n1, g0:g1]
+            bias_b = None if bias is None else bias[:, g0:g1]
+            self._posts([functools.partial(self._box_tail, prod, pi, out, bias_b, c0, c1)
+                         for pi in range(len(plan.phases)) for c0, c1 in self._splits(cog)])
+
+        if self.outer:
+            _run_all(one, items, self.threads)
+        else:
+            for item in items:
+                one(item)
+
+    def _box_tail(self, prod: np.ndarray, pi: int, out: np.ndarray, bias: np.ndarray | None,
+                  c0: int, c1: int) -> None:
+        ph, spatial = self.plan.phases[pi], self.plan.spatial
+        gb, k = prod.shape[0], prod.shape[3]
+        lead = (slice(None),) * 3  # (group, channel, image)
+        boxes = []
+        for t, shift in zip(ph.taps, self.shifts[pi]):
+            lo = [max(0, -d) for d in shift]
+            hi = [min(m, i - d) for m, i, d in zip(ph.sizes, spatial, shift)]
+            if all(h > lo_ for lo_, h in zip(lo, hi)):
+                boxes.append((t, tuple(slice(a, b) for a, b in zip(lo, hi)),
+                              tuple(slice(a + d, b + d) for a, b, d in zip(lo, hi, shift))))
+        covering = next((i for i, (_, dst, _) in enumerate(boxes)
+                         if all(sl.start == 0 and sl.stop == m for sl, m in zip(dst, ph.sizes))), None)
+        if covering is not None and len(boxes) == 1:
+            t, _, src = boxes[0]
+            y = prod[(slice(None), slice(c0, c1), t) + (slice(None),) + src]  # a view: no copy
+        else:
+            y = self._buffer("y", gb * (c1 - c0) * k * math.prod(ph.sizes)).reshape((gb, c1 - c0, k) + ph.sizes)
+            if covering is None:
+                y.fill(0)
+            else:
+                t, _, src = boxes.pop(covering)
+                np.copyto(y, prod[(slice(None), slice(c0, c1), t, slice(None)) + src])
+            for t, dst, src in boxes:
+                np.add(y[lead + dst], prod[(slice(None), slice(c0, c1), t, slice(None)) + src], out=y[lead + dst])
+        dst_out = out[:, :, c0:c1][lead + ph.index]
+        src_y = np.moveaxis(y, 2, 0)
+        if bias is None:
+            np.copyto(dst_out, src_y)
+        else:
+            np.add(src_y, bias[:, :, c0:c1], out=dst_out)
+
+    def _write(self, ph: _Phase, y: np.ndarray, out: np.ndarray, bias: np.ndarray | None) -> None:
+        """y (g, cog, images*block) on the padded grid → the phase's strided output positions, bias added."""
+        gb, cog = out.shape[1], out.shape[2]
+        lead = (slice(None),) * 3
+        src = y.reshape((gb, cog, out.shape[0]) + self.plan.pitch)[lead + tuple(slice(0, m) for m in ph.sizes)]
+        src = np.moveaxis(src, 2, 0)
+        dst = out[lead + ph.index]
+        if bias is None:
+            np.copyto(dst, src)
+        else:
+            np.add(src, bias, out=dst)
+
+    def _sum(self, parts: list[np.ndarray], name: str) -> np.ndarray:
+        if len(parts) == 1:
+            return parts[0]
+        y = self._buffer(name, parts[0].size).reshape(parts[0].shape)
+        np.add(parts[0], parts[1], out=y)
+        for part in parts[2:]:
+            np.add(y, part, out=y)
+        return y
+
+    def _posts(self, jobs: list) -> None:
+        """Run the memory-bound tails (job() each) over the pool (blas regime: the chunk's GEMM is done)."""
+        _run_all(lambda job: job(), jobs, self.inner_threads)
+
+    def _splits(self, cog: int) -> list[tuple[int, int]]:
+        """Blocks of output channels for the tails when the chunk is not already one thread's piece."""
+        parts = min(cog, 2 * self.inner_threads) if self.inner_threads > 1 else 1
+        step = -(-cog // parts)
+        return [(c0, min(cog, c0 + step)) for c0 in range(0, cog, step)]
+
+    def _chunk(self, xs: np.ndarray, length: int, out: np.ndarray, bias: np.ndarray | None, g0: int, g1: int) -> None:
+        gb, cig, cog, mode = g1 - g0, self.cig, self.cog, self.mode
+        cols = xs.shape[-1]
+        if mode == "depthwise":
+            jobs = [functools.partial(self._depthwise_phase, xs, k, ph, length, out, bias, g0, a, z)
+                    for k, ph in enumerate(self.plan.phases) for a, z in self._group_splits(gb)]
+            self._posts(jobs)
+            return
+        if mode == "gemm":
+            w_all = self.w_all[g0:g1]
+            nrow = w_all.shape[1]
+            prod_all = _gemm(w_all, xs, self._buffer("prod", gb * nrow * cols).reshape(gb, nrow, cols),
+                             self.tile, self.inner_threads)
+            prod_all = prod_all.reshape(gb, cog, nrow // cog, cols)
+
+            def tail(ph: _Phase, c0: int, c1: int) -> None:
+                parts = [prod_all[:, c0:c1, t, off: off + length] for t, off in zip(ph.taps, ph.offsets)]
+                self._write(ph, self._sum(parts, "y"), out[:, :, c0:c1], None if bias is None else bias[:, :, c0:c1])
+
+            self._posts([functools.partial(tail, ph, c0, c1)
+                         for ph in self.plan.phases for c0, c1 in self._splits(cog)])
+            return
+        for k, ph in enumerate(self.plan.phases):
+            wm = self.w_phase[k][g0:g1]
+            if mode == "phased":
+                prod = _gemm(wm, xs, self._buffer("prod", gb * wm.shape[1] * cols).reshape(gb, wm.shape[1], cols),
+                             self.tile, self.inner_threads).reshape(gb, len(ph.taps), cog, cols)
+
+                def tail(ph=ph, prod=prod, c0=0, c1=cog) -> None:
+                    parts = [prod[:, u, c0:c1, off: off + length] for u, off in enumerate(ph.offsets)]
+                    self._write(ph, self._sum(parts, "y"), out[:, :, c0:c1],
+                                None if bias is None else bias[:, :, c0:c1])
+            else:
+                nt = len(ph.taps)
+                y = self._buffer("ph", gb * cog * length).reshape(gb, cog, length)
+                if nt == 1:
+                    _gemm(wm, xs[:, :, ph.offsets[0]: ph.offsets[0] + length], y, self.tile, self.inner_threads)
+                else:
+                    # the stacked windows in runs of columns, so the stack stays within a GEMM block
+                    step = max(1, min(length, self.stack_budget // (gb * nt * cig)))
+                    buf = self._buffer("stack", gb * nt * cig * step)
+                    for c0 in range(0, length, step):
+                        c1 = min(length, c0 + step)
+                        stack = buf[: gb * nt * cig * (c1 - c0)].reshape(gb, cig, nt, c1 - c0)
+                        for a, off in enumerate(ph.offsets):
+                            stack[:, :, a] = xs[:, :, off + c0: off + c1]
+                        _gemm(wm, stack.reshape(gb, cig * nt, c1 - c0), y[:, :, c0:c1], self.tile, self.inner_threads)
+
+                def tail(ph=ph, y=y, c0=0, c1=cog) -> None:
+                    self._write(ph, y[:, c0:c1], out[:, :, c0:c1], None if bias is None else bias[:, :, c0:c1])
+            self._posts([functools.partial(tail, c0=c0, c1=c1) for c0, c1 in self._splits(cog)])
+
+    def _group_splits(self, gb: int) -> list[tuple[int, int]]:
+        parts = min(gb, 2 * self.inner_threads) if self.inner_threads > 1 else 1
+        step = -(-gb // parts)
+        return [(a, min(gb, a + step)) for a in range(0, gb, step)]
+
+    def _depthwise_phase(self, xs, k, ph, length, out, bias, g0, a, z) -> None:
+        wt = self.w_phase[k][g0 + a: g0 + z]
+        y = self._depthwise(xs[a:z, 0], wt, ph.offsets, length)
+        self._write(ph, y, out[:, a:z], None if bias is None else bias[:, a:z])
+
+    def _depthwise(self, x0: np.ndarray, wt: np.ndarray, offsets, length: int) -> np.ndarray:
+        g, cog = wt.shape[0], self.cog
         y = self._buffer("y", g * cog * length).reshape(g, cog, length)
         step = max(1, _CHUNK // max(1, cog * length))  # groups per cache-sized block
         tmp = self._buffer("tmp", min(g, step) * cog * length)
@@ -508,9 +841,17 @@ class _Runner:
                 else:
                     np.multiply(xw, wa, out=tc)
                     np.add(yc, tc, out=yc)
-            if bias is not None:
-                np.add(yc, bias[g0:g1], out=yc)
         return y
+
+
+def _taps_of(wk: np.ndarray, taps: tuple[int, ...]) -> np.ndarray:
+    """wk[..., taps]: a view when the taps are evenly spaced (all of them, for stride 1), else a copy."""
+    if len(taps) == 1:
+        return wk[..., taps[0]: taps[0] + 1]
+    step = taps[1] - taps[0]
+    if step > 0 and all(b - a == step for a, b in zip(taps, taps[1:])):
+        return wk[..., taps[0]: taps[-1] + 1: step]
+    return wk[..., list(taps)]
 
 
 def _tap_rows(wk: np.ndarray, taps: tuple[int, ...]) -> np.ndarray:

@@ -62,8 +62,15 @@ def spy(monkeypatch) -> list[str]:
         taken.append("tiny")
         return real_tiny(*args)
 
+    real_direct = engine._scatter_direct
+
+    def direct(*args):
+        taken.append("direct")
+        return real_direct(*args)
+
     monkeypatch.setattr(engine, "_Runner", Runner)
     monkeypatch.setattr(engine, "_tiny", tiny)
+    monkeypatch.setattr(engine, "_scatter_direct", direct)
     return taken
 
 
@@ -223,20 +230,22 @@ def test_paths_are_chosen_as_designed(monkeypatch):
     conv_transpose(rng.standard_normal((1, 16, 16, 16)), rng.standard_normal((16, 8, 3, 3)), stride=2,
                    padding=1, groups=8)
     conv_transpose(rng.standard_normal((1, 32, 8, 8)), rng.standard_normal((32, 16, 4, 4)), stride=2, padding=1)
-    assert taken == ["tiny", "gemm", "depthwise", "gemm", "im2col", "phased"]
+    # a 2x2 input under a dilated 5x5 kernel: the phases' padded grid would be mostly padding
+    conv_transpose(rng.standard_normal((4, 64, 2, 2)), rng.standard_normal((64, 64, 5, 5)), dilation=2)
+    # the cost model (engine._mode): 8 channels per group with a 3x3 kernel stack their windows
+    assert taken == ["tiny", "gemm", "depthwise", "im2col", "im2col", "phased", "direct"]
 
 
 def test_k_equal_stride_reads_the_input_in_place(monkeypatch):
-    """The no-overlap case needs no padded copy of the input: the GEMM reads the input itself."""
+    """One image needs no copy of the input: the all-taps GEMM reads the input itself."""
     seen = []
-    real = engine._flat_input
+    real = engine._gemm
 
-    def flat_input(x, plan, *args):
-        out = real(x, plan, *args)
-        seen.append(np.shares_memory(out, x))
-        return out
+    def gemm(a, bm, *args):
+        seen.append(np.shares_memory(bm, x))
+        return real(a, bm, *args)
 
-    monkeypatch.setattr(engine, "_flat_input", flat_input)
+    monkeypatch.setattr(engine, "_gemm", gemm)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((1, 32, 12, 12))
     w = rng.standard_normal((32, 16, 2, 2))
@@ -286,3 +295,116 @@ def test_repeated_calls_reuse_cached_plans_correctly():
         conv_transpose(x1, w1, stride=2.0)  # 2.0 == 2 must not hit the cache entry for stride=2
     with pytest.raises(engine.ConvtError, match="integer"):
         conv_transpose(x1, w1, stride=(True, 2))
+
+
+# ----------------------------------------------------------------------------------------------
+# Threads and GEMM blocks (issue 17): each path under each regime — BLAS's threads ("blas": one
+# GEMM call per chunk, the tails spread over the engine's pool), pieces spread over the pool
+# ("outer") or one piece at a time with its GEMM blocks and tails over the pool ("inner") — with
+# GEMM blocks small enough that rows, columns and the reduction are all cut (partial products
+# summed), and the literal scatter the cost model picks for tiny inputs under wide kernels.
+# ----------------------------------------------------------------------------------------------
+
+REGIMES = ("blas", "outer", "inner")
+
+
+def force_regime(mp, regime: str) -> None:
+    mp.setattr(engine, "_THREADS", 3)
+    mp.setattr(engine, "_THREADED_MNK", 0 if regime == "blas" else 1 << 62)
+    mp.setattr(engine, "_SINGLE_MNK", 6)  # blocks of at most 6 multiply-adds: every dim is cut
+    mp.setattr(engine, "_TILE_DEPTH", 2)
+    mp.setattr(engine, "_TILE_COLS", 3)
+    mp.setattr(engine, "_TILE_MIN", 1)
+    if regime == "inner":
+        mp.setattr(engine, "_BLOCK", 1 << 40)  # one piece: everything inside it goes over the pool
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+@pytest.mark.parametrize("path", ["gemm", "phased", "im2col", "depthwise"])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_each_path_under_each_thread_regime(path, regime, data):
+    cfg = data.draw(configs(depthwise=path == "depthwise"))
+    with pytest.MonkeyPatch.context() as mp:
+        force(mp, path)
+        force_regime(mp, regime)
+        check_config(cfg)
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+@pytest.mark.parametrize("name, path", [(n, p) for n, p in PATH_CASES if p != "tiny"])
+def test_named_cases_under_each_thread_regime(name, path, regime, monkeypatch):
+    xshape, c_out, kw = CASES[name]
+    if name == "unbatched":
+        return
+    k = {"k4_s2_p1": 4, "1d_k16_s8": 16, "padding_crops_taps": 5, "stride_gt_kernel_gaps": (2, 3)}.get(name, 3)
+    nd = len(xshape) - 2
+    kernel = (k,) * nd if isinstance(k, int) else k
+    rng = np.random.default_rng(len(name) + 7)
+    x = rng.standard_normal(xshape)
+    w = rng.standard_normal((xshape[1], c_out // kw.get("groups", 1)) + kernel)
+    b = rng.standard_normal(c_out)
+    force(monkeypatch, path)
+    force_regime(monkeypatch, regime)
+    assert_exact(conv_transpose(x, w, b, **kw), torch_ref(x, w, b, **kw))
+
+
+@settings(max_examples=50, deadline=None)
+@given(cfg=configs())
+def test_direct_scatter_path_matches_torch(cfg):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "_TINY_WORK", -1)
+        mp.setattr(engine, "_direct_cheaper", lambda *args: True)
+        check_config(cfg)
+
+
+def test_engine_threads_setting(monkeypatch):
+    monkeypatch.setattr(engine, "_THREADS", None)
+    monkeypatch.setenv("CONVT_THREADS", "3")
+    assert engine.engine_threads() == 3
+    monkeypatch.setenv("CONVT_THREADS", "zero")
+    assert engine.engine_threads() >= 1
+    engine.set_threads(1)
+    assert engine.engine_threads() == 1
+    engine.set_threads(None)
+    with pytest.raises(ValueError):
+        engine.set_threads(0)
+
+
+def test_an_error_in_a_pool_thread_reaches_the_caller():
+    def fail(item):
+        if item == 5:
+            raise MemoryError("piece 5")
+
+    with pytest.raises(MemoryError, match="piece 5"):
+        engine._run_all(fail, list(range(10)), 3)
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+@settings(max_examples=40, deadline=None)
+@given(cfg=configs())
+def test_unpadded_gemm_matches_torch(regime, cfg):
+    """Mode "gemm" on the input as it is (each phase sums its taps' boxes), off by default."""
+    with pytest.MonkeyPatch.context() as mp:
+        force(mp, "gemm")
+        force_regime(mp, regime)
+        mp.setattr(engine, "_UNPADDED", True)
+        check_config(cfg)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_gets_a_pool_of_its_own():
+    """After the parent used the pool, a forked child (multiprocessing's default on Linux) must not
+    wait on the parent's worker threads, which it does not have."""
+    import multiprocessing
+
+    engine._run_all(lambda item: None, list(range(8)), 3)
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply_async(_pooled_sum, ()).get(timeout=60) == 28
+
+
+def _pooled_sum() -> int:
+    seen: list[int] = []
+    engine._run_all(seen.append, list(range(8)), 3)
+    return sum(seen)
