@@ -266,11 +266,11 @@ def interleaved(fns: dict[str, object], rounds: int, min_time: float) -> dict[st
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
-BLOCK_ELEMENTS = 1 << 21  # the engine's GEMM block (engine._BLOCK)
+BLOCK_ELEMENTS = 1 << 21  # the engine's GEMM block (_BLOCK in convt_cli/engine/runner.py)
 
 
 class _MatmulSpy:
-    """Stands in for the engine module's ``np`` during one call: records the largest GEMM result."""
+    """Stands in for the engine modules' ``np`` during one call: records the largest GEMM result."""
 
     def __init__(self) -> None:
         self.largest = 0
@@ -285,9 +285,16 @@ class _MatmulSpy:
 
 
 def engine_modules():
-    mod = sys.modules[conv_transpose.__module__]
-    pkg = sys.modules.get("convt_cli.engine")
-    return [m for m in {id(mod): mod, id(pkg): pkg}.values() if m is not None and hasattr(m, "np")]
+    """Every loaded module of the engine that holds ``np``: the package convt_cli/engine/ and its
+    submodules (or, for an engine from before the split, the one module convt_cli/engine.py)."""
+    return [m for name, m in sorted(sys.modules.items())
+            if (name == "convt_cli.engine" or name.startswith("convt_cli.engine.")) and hasattr(m, "np")]
+
+
+def engine_path() -> str:
+    """Where the engine that runs lives: the package's folder, or the single module's file."""
+    mod = sys.modules["convt_cli.engine"]
+    return os.path.abspath(os.path.dirname(mod.__file__) if hasattr(mod, "__path__") else mod.__file__)
 
 
 def peak_extra_bytes(fn) -> tuple[int, int, int]:
@@ -409,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             return contextlib.nullcontext()
 
     torch.set_num_threads(args.threads)
-    engine_mod = sys.modules[conv_transpose.__module__]
+    engine_mod = sys.modules["convt_cli.engine"]  # the package (or, before the split, the one module)
     if hasattr(engine_mod, "set_threads"):
         engine_mod.set_threads(args.threads)  # the engine's own pool (pooled GEMMs, memory-bound tails)
     suite = NAMED + grid(args.grid)
@@ -438,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         say(blas_description())
         say("OPENBLAS_CORETYPE=" + os.environ.get("OPENBLAS_CORETYPE", "(unset)")
             + " OPENBLAS_L2_SIZE=" + os.environ.get("OPENBLAS_L2_SIZE", "(unset)"))
-        say(f"engine: {os.path.abspath(sys.modules[conv_transpose.__module__].__file__)}")
+        say(f"engine: {engine_path()}")
         say(f"float32; median of {args.rounds} interleaved rounds (order rotating), >= {args.min_time}s per sample")
         say()
         head = (f"{'case':<12} {'shape':<40} {'convt ms':>9} {'torch ms':>9} {'ort ms':>9} {'/torch':>6} "

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convt_cli import engine
-from convt_cli.engine import conv_transpose
+from convt_cli.engine import conv_transpose, cost, route, runner, threads
 
 TORCH_FN = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
 PATHS = ("tiny", "gemm", "phased", "im2col", "depthwise")
@@ -42,18 +42,18 @@ def assert_exact(got: np.ndarray, want: np.ndarray, rel: float = 1e-10) -> None:
 def force(monkeypatch, path: str) -> None:
     """Make the engine take ``path`` whatever the problem size."""
     if path == "tiny":
-        monkeypatch.setattr(engine, "_TINY_WORK", 1 << 62)
+        monkeypatch.setattr(route, "_TINY_WORK", 1 << 62)
     else:
-        monkeypatch.setattr(engine, "_TINY_WORK", -1)
-        monkeypatch.setattr(engine, "_mode", lambda cig, cog, plan: path)
+        monkeypatch.setattr(route, "_TINY_WORK", -1)
+        monkeypatch.setattr(route, "_mode", lambda cig, cog, plan: path)
 
 
 def spy(monkeypatch) -> list[str]:
     """Record which path each call takes without changing it."""
     taken: list[str] = []
-    real_tiny = engine._tiny
+    real_tiny = route._tiny
 
-    class Runner(engine._Runner):
+    class Runner(route._Runner):
         def __init__(self, mode, *args):
             taken.append(mode)
             super().__init__(mode, *args)
@@ -62,15 +62,15 @@ def spy(monkeypatch) -> list[str]:
         taken.append("tiny")
         return real_tiny(*args)
 
-    real_direct = engine._scatter_direct
+    real_direct = route._scatter_direct
 
     def direct(*args):
         taken.append("direct")
         return real_direct(*args)
 
-    monkeypatch.setattr(engine, "_Runner", Runner)
-    monkeypatch.setattr(engine, "_tiny", tiny)
-    monkeypatch.setattr(engine, "_scatter_direct", direct)
+    monkeypatch.setattr(route, "_Runner", Runner)
+    monkeypatch.setattr(route, "_tiny", tiny)
+    monkeypatch.setattr(route, "_scatter_direct", direct)
     return taken
 
 
@@ -188,7 +188,7 @@ def test_named_cases_on_every_path(name, path, one_image_per_chunk, monkeypatch)
     b = rng.standard_normal(c_out)
     force(monkeypatch, path)
     if one_image_per_chunk:
-        monkeypatch.setattr(engine, "_BLOCK", 1)  # the batch runs in chunks of one image, buffers reused
+        set_block(monkeypatch, 1)  # the batch runs in chunks of one image, buffers reused
     got = conv_transpose(x, w, b, **kw)
     want = torch_ref(x[None] if unbatched else x, w, b, **kw)
     assert_exact(got, want[0] if unbatched else want)
@@ -232,20 +232,20 @@ def test_paths_are_chosen_as_designed(monkeypatch):
     conv_transpose(rng.standard_normal((1, 32, 8, 8)), rng.standard_normal((32, 16, 4, 4)), stride=2, padding=1)
     # a 2x2 input under a dilated 5x5 kernel: the phases' padded grid would be mostly padding
     conv_transpose(rng.standard_normal((4, 64, 2, 2)), rng.standard_normal((64, 64, 5, 5)), dilation=2)
-    # the cost model (engine._mode): 8 channels per group with a 3x3 kernel stack their windows
+    # the cost model (cost._mode): 8 channels per group with a 3x3 kernel stack their windows
     assert taken == ["tiny", "gemm", "depthwise", "im2col", "im2col", "phased", "direct"]
 
 
 def test_k_equal_stride_reads_the_input_in_place(monkeypatch):
     """One image needs no copy of the input: the all-taps GEMM reads the input itself."""
     seen = []
-    real = engine._gemm
+    real = runner._gemm
 
     def gemm(a, bm, *args):
         seen.append(np.shares_memory(bm, x))
         return real(a, bm, *args)
 
-    monkeypatch.setattr(engine, "_gemm", gemm)
+    monkeypatch.setattr(runner, "_gemm", gemm)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((1, 32, 12, 12))
     w = rng.standard_normal((32, 16, 2, 2))
@@ -308,15 +308,21 @@ def test_repeated_calls_reuse_cached_plans_correctly():
 REGIMES = ("blas", "outer", "inner")
 
 
+def set_block(mp, elements: int) -> None:
+    """The engine's GEMM block: defined in engine/runner.py and read there and by the cost model."""
+    mp.setattr(runner, "_BLOCK", elements)
+    mp.setattr(cost, "_BLOCK", elements)
+
+
 def force_regime(mp, regime: str) -> None:
-    mp.setattr(engine, "_THREADS", 3)
-    mp.setattr(engine, "_THREADED_MNK", 0 if regime == "blas" else 1 << 62)
-    mp.setattr(engine, "_SINGLE_MNK", 6)  # blocks of at most 6 multiply-adds: every dim is cut
-    mp.setattr(engine, "_TILE_DEPTH", 2)
-    mp.setattr(engine, "_TILE_COLS", 3)
-    mp.setattr(engine, "_TILE_MIN", 1)
+    mp.setattr(threads, "_THREADS", 3)
+    mp.setattr(runner, "_THREADED_MNK", 0 if regime == "blas" else 1 << 62)
+    mp.setattr(threads, "_SINGLE_MNK", 6)  # blocks of at most 6 multiply-adds: every dim is cut
+    mp.setattr(threads, "_TILE_DEPTH", 2)
+    mp.setattr(threads, "_TILE_COLS", 3)
+    mp.setattr(threads, "_TILE_MIN", 1)
     if regime == "inner":
-        mp.setattr(engine, "_BLOCK", 1 << 40)  # one piece: everything inside it goes over the pool
+        set_block(mp, 1 << 40)  # one piece: everything inside it goes over the pool
 
 
 @pytest.mark.parametrize("regime", REGIMES)
@@ -353,13 +359,13 @@ def test_named_cases_under_each_thread_regime(name, path, regime, monkeypatch):
 @given(cfg=configs())
 def test_direct_scatter_path_matches_torch(cfg):
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(engine, "_TINY_WORK", -1)
-        mp.setattr(engine, "_direct_cheaper", lambda *args: True)
+        mp.setattr(route, "_TINY_WORK", -1)
+        mp.setattr(route, "_direct_cheaper", lambda *args: True)
         check_config(cfg)
 
 
 def test_engine_threads_setting(monkeypatch):
-    monkeypatch.setattr(engine, "_THREADS", None)
+    monkeypatch.setattr(threads, "_THREADS", None)
     monkeypatch.setenv("CONVT_THREADS", "3")
     assert engine.engine_threads() == 3
     monkeypatch.setenv("CONVT_THREADS", "zero")
@@ -388,7 +394,7 @@ def test_unpadded_gemm_matches_torch(regime, cfg):
     with pytest.MonkeyPatch.context() as mp:
         force(mp, "gemm")
         force_regime(mp, regime)
-        mp.setattr(engine, "_UNPADDED", True)
+        mp.setattr(runner, "_UNPADDED", True)
         check_config(cfg)
 
 
