@@ -229,11 +229,14 @@ def test_paths_are_chosen_as_designed(monkeypatch):
                    padding=1, groups=8)
     conv_transpose(rng.standard_normal((1, 16, 16, 16)), rng.standard_normal((16, 8, 3, 3)), stride=2,
                    padding=1, groups=8)
-    conv_transpose(rng.standard_normal((1, 32, 8, 8)), rng.standard_normal((32, 16, 4, 4)), stride=2, padding=1)
+    # one image whose all-taps product (16 taps × 64 channels × a 66² grid) is past one GEMM block and 3
+    # outputs: one GEMM per phase; the same layer at 8² stays one GEMM
+    conv_transpose(rng.standard_normal((1, 64, 64, 64)), rng.standard_normal((64, 64, 4, 4)), stride=2, padding=1)
+    conv_transpose(rng.standard_normal((1, 64, 8, 8)), rng.standard_normal((64, 64, 4, 4)), stride=2, padding=1)
     # a 2x2 input under a dilated 5x5 kernel: the phases' padded grid would be mostly padding
     conv_transpose(rng.standard_normal((4, 64, 2, 2)), rng.standard_normal((64, 64, 5, 5)), dilation=2)
     # the cost model (cost._mode): 8 channels per group with a 3x3 kernel stack their windows
-    assert taken == ["tiny", "gemm", "depthwise", "im2col", "im2col", "phased", "direct"]
+    assert taken == ["tiny", "gemm", "depthwise", "im2col", "im2col", "phased", "gemm", "direct"]
 
 
 def test_k_equal_stride_reads_the_input_in_place(monkeypatch):
