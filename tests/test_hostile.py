@@ -80,6 +80,14 @@ def test_stdin_is_read_with_a_bound():
     assert_answer_or_error(out, expect="error", words=("input from stdin (more than 3.1 MiB)",))
 
 
+def test_verify_empty_batch_with_a_huge_stride_is_answered():
+    """PyTorch answers an empty batch at once whatever the stride; so does verify (its batch-of-one rule
+    check reads the shapes when a batch of one would not fit)."""
+    out = run_convt(["verify", "--case", "2d x=0x1x2x2 w=1x1x1x1 s=100000"], timeout=TORCH_S)
+    assert_answer_or_error(out, expect="answer")
+    assert "The case passed" in out.stdout
+
+
 def test_library_huge_stride_trace():
     out = run_python("import numpy as np; from convt_cli.steps import trace_scatter; "
                      "t = trace_scatter(np.ones((2, 3)), np.ones((1, 2)), stride=(100000, 1), max_steps=6); "

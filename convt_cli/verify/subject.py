@@ -17,8 +17,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import ConvtError
-from ..shapes import ConvTransposeParams, output_shape
+from ..errors import ConvtError, MemoryBudgetError
+from ..shapes import ConvTransposeParams, check_shapes, output_shape
 from ..tolerance import FLOAT32_PATH_TOLERANCE, VALUE_TOLERANCE
 from ..tolerance import pow2 as _pow2
 from .cases import CaseSpec
@@ -177,7 +177,10 @@ class Verifier:
     def _rule_for_one(self, spec: CaseSpec) -> str | None:
         """PyTorch checks nothing for an empty batch: its message for a batch of one, or None if it accepts."""
         one = replace(spec, x_shape=(1,) + spec.x_shape[1:])
-        x1, w1, b1 = one.make_data()
+        try:
+            x1, w1, b1 = one.make_data()
+        except MemoryBudgetError:  # a batch of one would not fit (a huge stride): PyTorch's rules on the shapes
+            return _shape_rule(one)
         try:
             self._torch(one, x1, w1, b1)
         except Exception as exc:  # noqa: BLE001 - PyTorch's refusal is the answer
@@ -308,3 +311,14 @@ class Verifier:
             message=f"PyTorch rejects this ({torch_message}) but the engine returned shape {shape}")])
 
 
+
+
+def _shape_rule(spec: CaseSpec) -> str | None:
+    """The rule a configuration breaks, from its shapes alone (convt checks exactly PyTorch's rules), or None."""
+    try:
+        params = ConvTransposeParams.make(spec.ndim, spec.stride, spec.padding, spec.output_padding, spec.dilation,
+                                          spec.groups)
+        check_shapes(spec.x_shape, spec.w_shape, None if spec.bias is None else (spec.bias,), params)
+    except ConvtError as exc:
+        return exc.message
+    return None
