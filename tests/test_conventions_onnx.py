@@ -82,19 +82,26 @@ def _random_attrs(rng, nd):
     return k, size, attrs
 
 
+def random_node(rng: np.random.Generator, nd: int, with_bias: bool | None = None):
+    """A random node and its float32 data: (spatial size, attributes, X, W, B); B half the time unless
+    ``with_bias`` says."""
+    k, size, attrs = _random_attrs(rng, nd)
+    group = attrs["group"]
+    c, m = group * int(rng.integers(1, 3)), group * int(rng.integers(1, 3))
+    x = rng.standard_normal((2, c, *size)).astype(np.float32)
+    w = rng.standard_normal((c, m // group, *k)).astype(np.float32)
+    bias = with_bias if with_bias is not None else rng.random() < 0.5
+    b = rng.standard_normal(m).astype(np.float32) if bias else None
+    return size, attrs, x, w, b
+
+
 def test_random_nodes_match_onnxruntime():
     """300 seeded random nodes, 1-3 d: the same output as onnxruntime, or both refuse."""
     rng = np.random.default_rng(20261202)
     checked = refused = 0
     worst = 0.0
     for i in range(300):
-        nd = 1 + i % 3
-        k, size, attrs = _random_attrs(rng, nd)
-        group = attrs["group"]
-        c, m = group * int(rng.integers(1, 3)), group * int(rng.integers(1, 3))
-        x = rng.standard_normal((2, c, *size)).astype(np.float32)
-        w = rng.standard_normal((c, m // group, *k)).astype(np.float32)
-        b = rng.standard_normal(m).astype(np.float32) if rng.random() < 0.5 else None
+        _, attrs, x, w, b = random_node(rng, 1 + i % 3)
         try:
             expected = _ort(x, w, b, **attrs)
         except Exception:  # noqa: BLE001 - onnxruntime refused: so must we

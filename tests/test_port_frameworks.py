@@ -165,19 +165,13 @@ def test_reverse_from_keras_layers_against_keras():
 def test_reverse_from_onnx_nodes_against_onnxruntime():
     """ONNX auto_pad / output_shape / asymmetric pads → PyTorch, run with torch, equal to onnxruntime."""
     pytest.importorskip("onnxruntime")
-    from test_conventions_onnx import _ort, _random_attrs
+    from test_conventions_onnx import _ort, random_node
 
     rng = np.random.default_rng(12)
     worst, checked = 0.0, 0
     kinds = {"pads": 0, "auto_pad": 0, "output_shape": 0}
     for i in range(160):
-        nd = 1 + i % 3
-        k, size, attrs = _random_attrs(rng, nd)
-        group = attrs["group"]
-        c, m = group * int(rng.integers(1, 3)), group * int(rng.integers(1, 3))
-        x = rng.standard_normal((2, c, *size)).astype(np.float32)
-        w = rng.standard_normal((c, m // group, *k)).astype(np.float32)
-        b = rng.standard_normal(m).astype(np.float32)
+        size, attrs, x, w, b = random_node(rng, 1 + i % 3, with_bias=True)
         try:
             expected = _ort(x, w, b, **attrs)
         except Exception:  # noqa: BLE001 - onnxruntime refuses it; nothing to port
