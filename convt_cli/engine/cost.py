@@ -2,7 +2,8 @@
 
 ``_mode`` picks "gemm", "im2col" or "depthwise" (``_costs`` prices the first two per image and
 group in elements moved, BLAS's multiply-adds weighted by ``_efficiency``); ``_direct_cheaper``
-says when the literal scatter (:func:`.literal._scatter_direct`) beats the phases. Reads the
+says when the literal scatter (:func:`.literal._scatter_direct`) beats the phases, and
+``_grid_dwarfs_input`` says so before any plan is built (a kernel much larger than the input). Reads the
 runner's chunk size ``_BLOCK`` (defined in :mod:`.runner`; a test that changes it patches both).
 """
 
@@ -12,8 +13,18 @@ import math
 
 from ..shapes import ConvTransposeParams, TensorShapes
 from .literal import canvas_extent
-from .plan import _Plan
+from .plan import _axis_layouts, _Plan
 from .runner import _BLOCK
+
+_DIRECT_ABOVE = 8  # padded phase grid / input positions above which the literal scatter is cheaper
+
+
+def _grid_dwarfs_input(shapes: TensorShapes, params: ConvTransposeParams) -> bool:
+    """The phases run on a grid of the input padded by the kernel's span; when that grid is many times
+    the input (a kernel much larger than the input), scattering each input element — positions × taps,
+    as PyTorch's col2im — is cheaper than grid × taps, and the per-tap plan is not worth building."""
+    grid = math.prod(pitch for _, _, pitch in _axis_layouts(shapes, params))
+    return grid > _DIRECT_ABOVE * math.prod(shapes.spatial)
 
 
 def _mode(cig: int, cog: int, plan: _Plan) -> str:

@@ -16,15 +16,14 @@ import numpy as np
 
 from ..shapes import ConvTransposeParams, TensorShapes
 from .arguments import _check_memory, exact_result_dtype, prepare, result_dtype
-from .cost import _direct_cheaper, _mode
+from .cost import _direct_cheaper, _grid_dwarfs_input, _mode
 from .literal import _scatter_direct, _tiny
-from .plan import _axis_layouts, _flat_input, _plan
+from .plan import _flat_input, _plan
 from .runner import _BLOCK, _Runner
 from .threads import engine_threads
 
 _TINY_MATRIX = 1 << 14  # (taps x input positions) x output positions: the largest cached scatter matrix
 _TINY_WORK = 1 << 18  # multiply-adds of the scatter-matrix GEMM below which the tiny path is used
-_DIRECT_ABOVE = 8  # padded phase grid / input positions above which the literal scatter is cheaper
 _PHASED_ABOVE = 3  # all-taps GEMM result / output size above which the GEMM runs per phase
 
 
@@ -95,10 +94,7 @@ def _scatter(
         with np.errstate(invalid="ignore", over="ignore"):
             return _scatter_direct(x, w, b, params, shapes, dtype)
 
-    if math.prod(pitch for _, _, pitch in _axis_layouts(shapes, params)) > _DIRECT_ABOVE * positions:
-        # The phases are computed on a grid of the input padded by the kernel's span; when that span
-        # dwarfs the input (a kernel much larger than the input), scattering each input element costs
-        # positions × taps, as PyTorch's col2im does, instead of grid × taps.
+    if _grid_dwarfs_input(shapes, params):  # decided before the plan, whose size grows with the taps
         return _scatter_direct(x, w, b, params, shapes, dtype)
 
     plan = _plan(shapes, params)
