@@ -1,0 +1,43 @@
+"""The pipe format between convt and a sandboxed child, both ways.
+
+``>II`` (header length, array count), a JSON header, then each array as ``>Q`` length + ``.npy``
+bytes. Arrays are read back with ``np.load(..., allow_pickle=False)`` and headers with ``json``:
+nothing a child sends is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+
+import numpy as np
+
+HEAD = struct.Struct(">II")
+LEN = struct.Struct(">Q")
+MAX_HEADER = 1 << 22  # a JSON header larger than 4 MiB is not a reply of ours
+MAX_ARRAYS = 64
+
+
+def encode(header: dict[str, object], arrays: list[np.ndarray] | tuple[np.ndarray, ...] = ()) -> bytes:
+    head = json.dumps(header).encode("utf-8")
+    parts = [HEAD.pack(len(head), len(arrays)), head]
+    for arr in arrays:
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+        parts += [LEN.pack(buf.tell()), buf.getvalue()]
+    return b"".join(parts)
+
+
+def decode_array(blob: bytes) -> np.ndarray:
+    arr = np.load(io.BytesIO(blob), allow_pickle=False)
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+        raise ValueError("not a real numeric array")
+    return arr
+
+
+def decode_header(blob: bytes) -> dict[str, object]:
+    header = json.loads(blob.decode("utf-8"))
+    if not isinstance(header, dict):
+        raise ValueError("a header is not a JSON object")
+    return header
