@@ -474,13 +474,28 @@
     if (cfg.x) state.x = cfg.x; else if (cfg.input_size) state.x = resize(state.x, cfg.input_size, (i) => (i.reduce((a, b) => a + b, 0) * 3 + 1) % 10);
     if (cfg.w) state.w = cfg.w; else if (cfg.kernel_size) state.w = resize(state.w, cfg.kernel_size, (i) => (i.reduce((a, b) => a + b, 0) % 4) - 1);
     if (cfg.bias !== undefined) state.bias = cfg.bias;
+    if (cfg.groups !== undefined) state.groups = cfg.groups;
+    if (cfg.co !== undefined) state.co = cfg.co;
     if (cfg.integer !== undefined) state.integer = cfg.integer;
     state.params = v;
+    if (cfg.x || cfg.w) syncControls();
     state.traces = new Map();
     state.error = ruleError(S(), K(), v);
     state.focus = null;
     limitOptions();
     draw();
+  }
+
+  // The controls show the configuration in force (a value outside a control's range becomes an option).
+  function syncControls() {
+    const current = {kernel_size: K(), input_size: S(), ...state.params};
+    for (const sel of document.querySelectorAll("#params select")) {
+      const v = String(current[sel.name][Number(sel.dataset.dim)]);
+      if (!Array.from(sel.options).some((o) => o.value === v)) {
+        const o = document.createElement("option"); o.value = o.textContent = v; sel.appendChild(o);
+      }
+      sel.value = v;
+    }
   }
 
   function onParam() { const c = readControls(); apply({params: c.params, input_size: c.input_size, kernel_size: c.kernel_size}); }
@@ -489,9 +504,11 @@
 
   function play(on) {
     if (state.playing) { clearInterval(state.playing); state.playing = null; }
-    if (on) {
+    if (on && !state.error) {
+      if (state.frame >= frames() - 1) go(0);  // from the end, play starts again
       state.playing = setInterval(() => {
-        if (state.error || state.frame >= frames() - 1) play(false); else go(state.frame + 1);
+        go(state.frame + 1);
+        if (state.error || state.frame >= frames() - 1) play(false);
       }, 900);
     }
     $("play").textContent = state.playing ? L.pause : L.play;
