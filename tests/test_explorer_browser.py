@@ -147,7 +147,8 @@ def test_steps_prev_next_keys_slider_and_play(driver, pages):  # noqa: F811
 
 def test_cropped_padding_and_output_padding_are_marked(driver, pages):  # noqa: F811
     load(driver, pages["cropped"])
-    axis = driver.execute_script("return [...document.querySelectorAll('table.canvas tr.axis td')].map(e => e.textContent)")
+    axis = driver.execute_script(
+        "return [...document.querySelectorAll('table.canvas tr.axis td')].map(e => e.textContent)")
     assert "✂" in axis and any(a.endswith("*") for a in axis)
     canvas = cells(driver, "canvas")
     crop = [e for e in canvas if "crop" in e[3]]
@@ -296,7 +297,8 @@ def compare_random(driver, page, nd, n, seed):  # noqa: F811
     for i in range(n):
         c = _random_config(rng, nd, "controls" if i < n // 2 else "hook")
         if c["mode"] == "hook":
-            c["x"] = {"shape": [1, *c["input_size"]], "data": np_rng.uniform(-3, 3, math.prod(c["input_size"])).tolist()}
+            c["x"] = {"shape": [1, *c["input_size"]],
+                      "data": np_rng.uniform(-3, 3, math.prod(c["input_size"])).tolist()}
             c["w"] = {"shape": [1, 1, *c["kernel_size"]],
                       "data": np_rng.uniform(-2, 2, math.prod(c["kernel_size"])).tolist()}
             c["bias"] = float(np_rng.uniform(-1, 1)) if rng.random() < 0.3 else None
@@ -424,7 +426,8 @@ def test_theme_keyboard_and_phone_width(driver, pages):  # noqa: F811
             load(driver, pages["explainer"])
             overflow = driver.execute_script("return document.documentElement.scrollWidth")
             assert overflow <= width, (width, overflow)  # nothing wider than the screen: no sideways page scroll
-            font = driver.execute_script("return parseFloat(getComputedStyle(document.querySelector('td.cell')).fontSize)")
+            font = driver.execute_script(
+                "return parseFloat(getComputedStyle(document.querySelector('td.cell')).fontSize)")
             assert font >= 12
             colours, spread = screenshot_not_blank(driver.get_screenshot_as_png())
             assert colours > 20 and spread > 5

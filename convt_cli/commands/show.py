@@ -326,7 +326,8 @@ def run_show(opts: dict[str, Any]) -> int:
         from ..output import write_atomic
 
         page = page_for_case(case, [(job.out_channel, job.in_channels, trace) for job, trace, _ in records],
-                             lang=lang, precision=opts["precision"], max_steps=opts["max_steps"], view=view)
+                             lang=lang, precision=opts["precision"], max_steps=opts["max_steps"], view=view,
+                             note=opts.get("note"))
         path = write_atomic(opts["export"], page, opts["force"])
         make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))))
     elif opts["export"] is not None and not picture:
@@ -339,8 +340,9 @@ def run_show(opts: dict[str, Any]) -> int:
 
 
 def _layer_options(text: str, source: str, random: str | None, seed: int | None, lang: str | None,
-                   no_color: bool) -> tuple[str, str, str, str, str, str]:
-    """``--layer``: print where its crops fall, and return show's options for its PyTorch form."""
+                   no_color: bool) -> tuple[str, ...]:
+    """``--layer``: print where its crops fall, and return show's options for its PyTorch form, and
+    those lines as text (the explorer page shows them too)."""
     from ..context import set_lang
     from ..output import make_console
     from ..render.port import crop_lines
@@ -348,10 +350,11 @@ def _layer_options(text: str, source: str, random: str | None, seed: int | None,
     lang_code = set_lang(lang)
     report, options = layer_report(text, source, random, seed)
     console = make_console(no_color=no_color)
-    for line in crop_lines(report, lang_code, console.width):
+    lines = crop_lines(report, lang_code, console.width)
+    for line in lines:
         console.print(line)
     console.print()
-    return options
+    return (*options, "\n".join(line.plain for line in lines))
 
 
 def layer_report(text: str, source: str, random: str | None, seed: int | None) -> tuple[Any, tuple[str, ...]]:
@@ -444,13 +447,15 @@ def register(app: typer.Typer) -> None:
             if input_ is not None or kernel is not None:
                 raise typer.BadParameter("--layer draws a seeded random input and kernel; give their sizes with "
                                          "--random (the input), not -i/-k", param_hint="'--layer'")
-            random, random_kernel, stride, padding, output_padding, dilation = _layer_options(
+            random, random_kernel, stride, padding, output_padding, dilation, note = _layer_options(
                 layer, source, random, seed, lang, no_color)
+        else:
+            note = None
         code = run_show(dict(input_=input_, kernel=kernel, random=random, random_kernel=random_kernel, seed=seed,
                              stride=stride, padding=padding, output_padding=output_padding, dilation=dilation,
                              groups=groups, channel=channel, bias=bias, view=view, overlap=overlap,
                              max_steps=max_steps, precision=precision, lang=lang, no_color=no_color, export=export,
                              force=force, no_torch=no_torch, heatmap=heatmap, play=play, delay=delay,
-                             static=static))
+                             static=static, note=note))
         if code:
             raise typer.Exit(code)

@@ -34,12 +34,13 @@ def check_case_cost(case: Case, max_steps: int) -> None:
 
 
 def page_for_case(case: Case, traces: Sequence[tuple[int, Sequence[int], object]], *, lang: str, precision: int,
-                  max_steps: int, view: str = "scatter", title: str = "convt explorer") -> str:
+                  max_steps: int, view: str = "scatter", title: str = "convt explorer", note: str | None = None) -> str:
     """The page for a case of ``convt show`` and its traces (output channel, input channels, ScatterTrace)."""
     bias = None if case.bias_vec is None else case.bias_vec[0].item()
     data = page_data(case.x_full, case.w_full, [(co, list(chs), tr) for co, chs, tr in traces], params=case.params,
                      bias=bias, channels=case.channels, lang=lang, precision=precision, max_steps=max_steps)
     data["view"] = view
+    data["note"] = note  # e.g. where a layer in another convention crops the PyTorch canvas drawn here
     return render_page(data, title)
 
 
@@ -98,10 +99,15 @@ def explore(x: object = None, w: object = None, *, stride: object = 1, padding: 
             raise ConvtError("give either x and w or a layer, not both", zh="请给出 x 和 w，或者一个层，不要同时给出")
         text_size = None if size is None else ("x".join(map(str, size)) if isinstance(size, (tuple, list))
                                                else str(size))
-        _, opts = layer_report(layer, source, text_size, seed)
+        report, opts = layer_report(layer, source, text_size, seed)
+        from ..render.port import crop_lines
+
+        note = "\n".join(line.plain for line in crop_lines(report, lang, 100))
         xs, ks, stride, padding, output_padding, dilation = opts
         x = _random_array(xs, "--random", RANDOM_INPUT_RANGE, seed)
         w = _random_array(ks, "--random-kernel", RANDOM_KERNEL_RANGE, seed)
+    else:
+        note = None
     if x is None or w is None:
         raise ConvtError("explore needs an input x and a kernel w (or layer=...)",
                          zh="explore 需要输入 x 与卷积核 w（或 layer=...）")
@@ -125,5 +131,5 @@ def explore(x: object = None, w: object = None, *, stride: object = 1, padding: 
     traces = [(job.out_channel, job.in_channels,
                trace_scatter(job.x, job.k, channels=True, bias=job.bias, max_steps=max_steps,
                              traces=len(case.jobs), **pd)) for job in case.jobs]
-    return Explorer(page_for_case(case, traces, lang=lang, precision=precision, max_steps=max_steps, view=view),
-                    height)
+    return Explorer(page_for_case(case, traces, lang=lang, precision=precision, max_steps=max_steps, view=view,
+                                  note=note), height)

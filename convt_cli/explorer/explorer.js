@@ -518,6 +518,7 @@
   function init() {
     document.documentElement.lang = D.lang === "zh" ? "zh" : "en";
     for (const el of document.querySelectorAll("[data-label]")) el.textContent = L[el.dataset.label];
+    if (D.note) { $("note").textContent = D.note; $("note").hidden = false; }
     buildControls();
     const chan = $("out_channel"), cout = state.w.shape[1] * state.groups;
     for (let c = 0; c < cout; c++) { const o = document.createElement("option"); o.value = o.textContent = String(c); chan.appendChild(o); }

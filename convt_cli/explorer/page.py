@@ -190,7 +190,13 @@ def render_page(data: dict, title: str = "convt explorer") -> str:
     """The self-contained HTML document: template with the CSS, JSON data and JavaScript inlined."""
     import html
 
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # inf or NaN: the values overflowed
+        raise ConvtError("the values overflow to inf or NaN, which the page cannot draw; use smaller values, or "
+                         "--static for Rich's HTML",
+                         zh="数值溢出为 inf 或 NaN，页面无法绘制；"
+                            "请用更小的数值，或用 --static 导出 Rich 的 HTML") from None
     # Inside <script>: no "</" or "<!--" may appear; \u003c reads back as "<" in JSON.
     payload = payload.replace("<", "\\u003c")
     js, css = _asset("explorer.js"), _asset("explorer.css")
