@@ -55,12 +55,16 @@ def console_errors(driver) -> list[dict]:
 
 
 def requested_urls(driver) -> list[str]:
-    """Every URL the browser asked for since the last call (the DevTools performance log)."""
+    """Every URL the browser asked for since the last call (the DevTools performance log), except data:
+    URLs and the browser's own chrome:// pages (its new-tab page loads them on start): neither leaves the
+    machine. What remains must be the page's own file:// URL and nothing else."""
     urls = []
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
         if message.get("method") == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
+            url = message["params"]["request"]["url"]
+            if not url.startswith(("chrome://", "data:")):
+                urls.append(url)
     return urls
 
 
