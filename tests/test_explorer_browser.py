@@ -346,9 +346,12 @@ def test_random_configurations_match_the_engine(driver, pages):  # noqa: F811
 
 @pytest.mark.heavy
 def test_many_more_random_configurations(driver, pages):  # noqa: F811
+    total = 0
     for page, nd, seed in ((pages["oned"], 1, 21), (pages["cropped"], 2, 22)):
         c, _ = compare_random(driver, page, nd, 1500, seed)
         assert c > 1000
+        total += c
+    print(f"explorer (heavy): {total} random configurations compared with the engine")
 
 
 # ------------------------------------------------------------------------------------ channels, 3-d, language

@@ -478,7 +478,7 @@
     if (cfg.co !== undefined) state.co = cfg.co;
     if (cfg.integer !== undefined) state.integer = cfg.integer;
     state.params = v;
-    if (cfg.x || cfg.w) syncControls();
+    syncControls();
     state.traces = new Map();
     state.error = ruleError(S(), K(), v);
     state.focus = null;
