@@ -1,5 +1,6 @@
 """The explorer page: convt's step records as JSON, inlined with the page's HTML, CSS and JavaScript
-(plain files beside this module) into one self-contained HTML document (nothing is ever fetched).
+(plain files beside this module: template.html, explorer.css, scatter.js — the page's own scatter — and
+explorer.js, the rest) into one self-contained HTML document (nothing is ever fetched).
 
 The cost model (:func:`check_page_cost`) refuses, before anything is traced or written, a page too
 large to use, naming what fits.
@@ -199,7 +200,7 @@ def render_page(data: dict, title: str = "convt explorer") -> str:
                             "请用更小的数值，或用 --static 导出 Rich 的 HTML") from None
     # Inside <script>: no "</" or "<!--" may appear; \u003c reads back as "<" in JSON.
     payload = payload.replace("<", "\\u003c")
-    js, css = _asset("explorer.js"), _asset("explorer.css")
+    js, css = _asset("scatter.js") + "\n" + _asset("explorer.js"), _asset("explorer.css")
     if "</script" in js.lower() or "</style" in css.lower():  # pragma: no cover - a packaging mistake
         raise RuntimeError("the explorer's assets must not close their own element")
     page = _asset("template.html")
