@@ -423,10 +423,10 @@ def test_theme_keyboard_and_phone_width(driver, pages):  # noqa: F811
     assert {"stride", "padding", "output_padding", "dilation", "kernel_size", "input_size", "view", "theme",
             "prev", "play", "next", "step"} <= seen, seen
     try:
-        for width, height in ((375, 740), (1280, 800)):
+        for width, height, name in ((375, 740, "explainer"), (375, 740, "cropped"), (1280, 800, "cropped")):
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500})
-            load(driver, pages["explainer"])
+            load(driver, pages[name])
             overflow = driver.execute_script("return document.documentElement.scrollWidth")
             assert overflow <= width, (width, overflow)  # nothing wider than the screen: no sideways page scroll
             font = driver.execute_script(
