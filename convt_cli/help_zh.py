@@ -45,9 +45,10 @@ COMMANDS: dict[str, dict[str, str]] = {
         "precision": "浮点数的小数位数。",
         "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
         "no_color": "不输出颜色代码。",
-        "export": "同时把输出写入 FILE.svg、.html 或 .txt。",
+        "export": "同时把输出写入 FILE.svg 或 .txt；.html：交互式页面（--static：Rich 的 HTML）。",
         "force": "覆盖已存在的 --export 文件。",
         "no_torch": "跳过 PyTorch 校验（不导入 torch）。",
+        "static": "配合 --export FILE.html：导出终端渲染的 Rich 静态 HTML，而不是交互式页面。",
     },
     "shape": {
         "": "写出输出尺寸公式、画布、output_padding 的范围、重叠结论以及它对应的卷积；"

@@ -88,15 +88,9 @@ def build_case(*, input_: str | None, kernel: str | None, random: str | None, ra
                seed: int | None, stride: str, padding: str, output_padding: str, dilation: str, groups: int,
                channel: int | None, bias: str | None) -> Case:
     """Options → arrays, parameters and the output channels to draw; every check before any big allocation."""
-    import math
     import secrets
 
-    import numpy as np
-
     from .._compat import UsageError
-    from ..engine import prepare
-    from ..errors import ConvtError
-    from ..limits import check_bytes
     from ..parsing import parse_number, parse_per_dim, read_matrix
 
     if random is not None and input_ is not None:
@@ -113,6 +107,22 @@ def build_case(*, input_: str | None, kernel: str | None, random: str | None, ra
          else read_matrix(input_ if input_ is not None else DEFAULT_INPUT, "input"))
     k = (_random_array(random_kernel, "--random-kernel", RANDOM_KERNEL_RANGE, seed) if random_kernel is not None
          else read_matrix(kernel if kernel is not None else DEFAULT_KERNEL, "kernel"))
+    return case_from_arrays(x, k, per_dim, groups=groups, channel=channel, bias=b,
+                            seed=seed if (random is not None or random_kernel is not None) else None)
+
+
+def case_from_arrays(x: np.ndarray, k: np.ndarray, per_dim: dict, *, groups: int = 1, channel: int | None = None,
+                     bias: float | None = None, seed: int | None = None) -> Case:
+    """Arrays (single-channel, or (C_in, *S) with a (C_in, C_out/groups, *k) kernel) → the case to draw."""
+    import math
+
+    import numpy as np
+
+    from ..engine import prepare
+    from ..errors import ConvtError
+    from ..limits import check_bytes
+
+    b = bias
     if x.size == 0 or k.size == 0:
         raise ConvtError("input and kernel must not be empty", zh="输入和卷积核都不能为空")
 
@@ -152,8 +162,7 @@ def build_case(*, input_: str | None, kernel: str | None, random: str | None, ra
         raise ConvtError(f"--channel {channel} does not exist: the output has {c_out} channel(s), 0 to {c_out - 1}",
                          zh=f"--channel {channel} 不存在：输出有 {c_out} 个通道（0 到 {c_out - 1}）")
     cig, cog = c_in // params.groups, c_out // params.groups
-    case = Case(x_full, w_full, bias_vec, params, channels, c_in, c_out, shapes.out_spatial, seed=seed
-                if (random is not None or random_kernel is not None) else None)
+    case = Case(x_full, w_full, bias_vec, params, channels, c_in, c_out, shapes.out_spatial, seed=seed)
     for co in ([channel] if channel is not None else range(c_out)):
         g = co // cog
         chs = range(g * cig, (g + 1) * cig)
@@ -207,6 +216,19 @@ def torch_check(case: Case) -> TorchCheck:
     return TorchCheck(delta, cmp.passed, tol.formula() + (f" (L = {reduction})" if tol.scaled else ""))
 
 
+def is_explorer(export: str | None, static: bool) -> bool:
+    """``--export FILE.html`` writes the explorer page; with ``--static``, Rich's HTML of the terminal render."""
+    from pathlib import Path
+
+    from ..errors import ConvtError
+
+    html = export is not None and Path(export).suffix.lower() == ".html"
+    if static and not html:
+        raise ConvtError("--static applies to --export FILE.html (Rich's static HTML instead of the explorer)",
+                         zh="--static 只用于 --export FILE.html（导出 Rich 的静态 HTML 而不是交互页面）")
+    return html and not static
+
+
 def run_show(opts: dict[str, Any]) -> int:
     """Parse → records → render. Returns the exit code."""
     from rich.text import Text
@@ -223,11 +245,16 @@ def run_show(opts: dict[str, Any]) -> int:
 
     lang = set_lang(opts["lang"])
     picture = check_show_targets(opts["export"], opts["heatmap"], opts["force"], opts["view"])
+    explorer = is_explorer(opts["export"], opts.get("static", False))
     if opts["export"] is not None and not picture:
         check_export_path(opts["export"], opts["force"])
     case = build_case(**{k: opts[k] for k in ("input_", "kernel", "random", "random_kernel", "seed", "stride",
                                                 "padding", "output_padding", "dilation", "groups", "channel",
                                                 "bias")})
+    if explorer:
+        from ..explorer import check_case_cost
+
+        check_case_cost(case, opts["max_steps"])  # the page's cost, before anything is traced
     p = case.params
     view = opts["view"]
     pd = {"stride": p.stride, "padding": p.padding, "output_padding": p.output_padding, "dilation": p.dilation}
@@ -294,7 +321,16 @@ def run_show(opts: dict[str, Any]) -> int:
         code = 0 if check.ok else 1
     else:
         console.print(Text(t("show.torch_skipped", lang), style="dim"))
-    if opts["export"] is not None and not picture:
+    if explorer:
+        from ..explorer import page_for_case
+        from ..output import write_atomic
+
+        page = page_for_case(case, [(job.out_channel, job.in_channels, trace) for job, trace, _ in records],
+                             lang=lang, precision=opts["precision"], max_steps=opts["max_steps"], view=view,
+                             note=opts.get("note"))
+        path = write_atomic(opts["export"], page, opts["force"])
+        make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))))
+    elif opts["export"] is not None and not picture:
         path = export_console(getattr(console, "recording", None) or console, opts["export"], opts["force"],
                               title="convt show")
         make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))))
@@ -304,17 +340,31 @@ def run_show(opts: dict[str, Any]) -> int:
 
 
 def _layer_options(text: str, source: str, random: str | None, seed: int | None, lang: str | None,
-                   no_color: bool) -> tuple[str, str, str, str, str, str]:
-    """``--layer``: print where its crops fall, and return show's options for its PyTorch form."""
+                   no_color: bool) -> tuple[str, ...]:
+    """``--layer``: print where its crops fall, and return show's options for its PyTorch form, and
+    those lines as text (the explorer page shows them too)."""
     from ..context import set_lang
-    from ..errors import ConvtError
     from ..output import make_console
-    from ..parsing import parse_size_list
-    from ..port.layer import parse_layer
-    from ..port.report import port_report
     from ..render.port import crop_lines
 
     lang_code = set_lang(lang)
+    report, options = layer_report(text, source, random, seed)
+    console = make_console(no_color=no_color)
+    lines = crop_lines(report, lang_code, console.width)
+    for line in lines:
+        console.print(line)
+    console.print()
+    return (*options, "\n".join(line.plain for line in lines))
+
+
+def layer_report(text: str, source: str, random: str | None, seed: int | None) -> tuple[Any, tuple[str, ...]]:
+    """A layer in any convention (the port layer parser) → its port report and show's options for its
+    PyTorch form: input size, kernel size, stride, padding, output_padding, dilation (as option texts)."""
+    from ..errors import ConvtError
+    from ..parsing import parse_size_list
+    from ..port.layer import parse_layer
+    from ..port.report import port_report
+
     probe = parse_layer(text, source)
     nd = probe.geometry.nd
     size = parse_size_list(random, "random") if random else (3,) * nd
@@ -323,16 +373,12 @@ def _layer_options(text: str, source: str, random: str | None, seed: int | None,
     if g.groups > 1:
         raise ConvtError(f"--layer draws one channel; groups={g.groups} needs channel inputs (convt show -i FILE.npy "
                          "--groups …)", zh=f"--layer 只画单通道；groups={g.groups} 需要带通道的输入")
-    console = make_console(no_color=no_color)
-    for line in crop_lines(report, lang_code, console.width):
-        console.print(line)
-    console.print()
 
     def per(values: tuple[int, ...]) -> str:
         return ",".join(map(str, values))
 
-    return ("x".join(map(str, g.size)), "x".join(map(str, g.kernel)), per(g.stride), per(p.args["padding"]),
-            per(p.args["output_padding"]), per(g.dilation))
+    return report, ("x".join(map(str, g.size)), "x".join(map(str, g.kernel)), per(g.stride), per(p.args["padding"]),
+                    per(p.args["output_padding"]), per(g.dilation))
 
 
 def register(app: typer.Typer) -> None:
@@ -366,8 +412,9 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = None,
         no_color: NoColorOption = False,
         export: Annotated[Optional[str], typer.Option(
-            "--export", help="Also write the render to FILE.svg, .html or .txt; .gif: the steps animated; "
-            ".png: every step on one sheet (pictures need Pillow).")] = None,
+            "--export", help="Also write the render to FILE.svg or .txt; .html: the interactive explorer page "
+            "(--static: Rich's HTML); .gif: the steps animated; .png: every step on one sheet (pictures need "
+            "Pillow).")] = None,
         heatmap: Annotated[Optional[str], typer.Option(
             "--heatmap", metavar="FILE.png",
             help="Write the contribution-count map to FILE.png, coloured, numbers in the cells.")]
@@ -385,6 +432,9 @@ def register(app: typer.Typer) -> None:
             "kernel size replace -s/-p/--output-padding/-d; a seeded random input and kernel.",
             show_default=False)] = None,
         source: Annotated[str, typer.Option("--from", help="The framework --layer is written in.")] = "torch",
+        static: Annotated[bool, typer.Option(
+            "--static", help="With --export FILE.html: Rich's static HTML of the terminal render instead of the "
+            "interactive explorer.")] = False,
     ) -> None:
         """Draw every placement step of a transposed convolution, like the explainer.
 
@@ -397,12 +447,15 @@ def register(app: typer.Typer) -> None:
             if input_ is not None or kernel is not None:
                 raise typer.BadParameter("--layer draws a seeded random input and kernel; give their sizes with "
                                          "--random (the input), not -i/-k", param_hint="'--layer'")
-            random, random_kernel, stride, padding, output_padding, dilation = _layer_options(
+            random, random_kernel, stride, padding, output_padding, dilation, note = _layer_options(
                 layer, source, random, seed, lang, no_color)
+        else:
+            note = None
         code = run_show(dict(input_=input_, kernel=kernel, random=random, random_kernel=random_kernel, seed=seed,
                              stride=stride, padding=padding, output_padding=output_padding, dilation=dilation,
                              groups=groups, channel=channel, bias=bias, view=view, overlap=overlap,
                              max_steps=max_steps, precision=precision, lang=lang, no_color=no_color, export=export,
-                             force=force, no_torch=no_torch, heatmap=heatmap, play=play, delay=delay))
+                             force=force, no_torch=no_torch, heatmap=heatmap, play=play, delay=delay,
+                             static=static, note=note))
         if code:
             raise typer.Exit(code)
