@@ -13,7 +13,6 @@ def torch_module():
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency
-
         raise ConvtError("PyTorch is not installed; install torch or use --no-torch") from None
     return torch
 

@@ -118,7 +118,6 @@ def register(app: typer.Typer) -> None:
 def _print_json(report, checked) -> None:  # noqa: ANN001 - a PortReport
     import json
 
-
     p, g = report.plan, report.layer.geometry
     data = {
         "source": {"framework": report.layer.framework, "text": report.layer.text, "input_size": list(g.size),

@@ -65,7 +65,6 @@ def verify_layer(torch, layer, x, y, device: str, dtype: str) -> VerifyRecord:
     """
     import numpy as np
 
-
     def host(t):
         return t.detach().to(device="cpu", dtype=torch.float64).numpy()
 

@@ -68,7 +68,6 @@ def write_show_pictures(plan: StepsPlan | None, heatmap: str | None, trace: Scat
     if channel is not None:
         from rich.text import Text
 
-
         make_console(no_color=no_color).print(Text(t("pic.channel_note", lang, co=channel[0], cout=channel[1])))
     if plan is not None:
         report_written(*write_steps_picture(plan), lang=lang, no_color=no_color)

@@ -126,7 +126,6 @@ def report_written(path: Path, notes: Sequence[str], *, lang: str, no_color: boo
     """The font notes, then ``Wrote PATH`` (on stderr when stdout carries JSON)."""
     from rich.text import Text
 
-
     out = make_console(no_color=no_color, stderr=stderr)
     for note in notes:
         out.print(Text(note))

@@ -228,7 +228,6 @@ def proof_geometry(g: Geometry, batch: int = 2, reduce: bool = True) -> tuple[Ge
     per group when the arrays would be large; refused (memory budget) when even that is too large."""
     from dataclasses import replace
 
-
     def elements(h: Geometry) -> int:
         return (batch * h.c_in * int(np.prod(h.size)) + int(np.prod(h.weight_shape()))
                 + batch * h.c_out * int(np.prod([max(c, o) for c, o in zip(h.canvas, h.out)])))

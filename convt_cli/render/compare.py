@@ -93,7 +93,6 @@ def _grid(title: str, values, precision: int, width: int, lang: str) -> Renderab
 
     from rich.console import Console
 
-
     st = Style(lang=lang, precision=precision, width=width)
     console = Console(width=width, file=io.StringIO(), color_system=None)
     return fitted(console, st, lambda compact: values_grid(values, st, title=title, compact=compact))

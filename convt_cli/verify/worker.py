@@ -338,7 +338,6 @@ def main(argv: list[str]) -> int:
     def send(header: dict[str, object], arrays: list[np.ndarray]) -> None:
         proto_out.write(encode(header, arrays))
 
-
     try:
         func, name = load_impl(argv[0], check_contract=len(argv) == 1)
     except ImplLoadError as exc:
@@ -348,7 +347,6 @@ def main(argv: list[str]) -> int:
         send({"ok": False, "error": f"loading {argv[0]!r} failed: {describe_exception(exc)[0]}"}, [])
         return 0
     if len(argv) > 1:  # --convention: the function is called the way that framework's own op is called
-
         func, name = convention_subject(argv[1], func), f"{name} ({argv[1]} convention)"
     _LIMIT["bytes"] = limit_address_space()
     send({"ok": True, "name": name, "address_space": _LIMIT["bytes"]}, [])
