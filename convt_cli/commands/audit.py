@@ -9,7 +9,6 @@ import typer
 from ..context import set_lang
 from ..errors import ConvtError
 from ..i18n import t
-from ..output import make_console
 from .common import JsonOption, LangOption, NoColorOption
 
 
@@ -62,6 +61,7 @@ def register(app: typer.Typer) -> None:
 
             typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         else:
+            from ..output import make_console
             from ..render.audit import render_audit
 
             make_console(no_color=no_color).print(render_audit(report, language))

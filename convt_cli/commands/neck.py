@@ -8,7 +8,6 @@ import typer
 
 from ..context import set_lang
 from ..i18n import t
-from ..output import make_console
 from .common import JsonOption, LangOption, NoColorOption
 
 
@@ -70,6 +69,7 @@ def _run(config, plan, verify: bool, lang: str, no_color: bool, json_out: bool, 
     """Trace with a progress display on stderr when it is a terminal and the run computes values."""
     # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from .. import neck as neck_lib
+    from ..output import make_console
 
     err = err or make_console(no_color=no_color, stderr=True)
     if config.device == "meta" or not err.is_terminal:
@@ -96,6 +96,7 @@ def _report(trace, lang: str, no_color: bool, json_out: bool) -> None:
         typer.echo(json.dumps(trace.to_dict(), indent=2, ensure_ascii=False))
         return
     # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
+    from ..output import make_console
     from ..render.neck import render_trace
 
     make_console(no_color=no_color).print(render_trace(trace, lang))

@@ -8,8 +8,6 @@ import typer
 
 from ..context import set_lang
 from ..errors import ConvtError
-from ..output import make_console
-from ..sizing import report_dict, search_dict, search_target, size_report
 from .common import JsonOption, LangOption, NoColorOption
 
 _TARGET_OPTION_RULE = (
@@ -76,6 +74,7 @@ def register(app: typer.Typer) -> None:
         convt shape 64 --target 128
         """
         # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
+        from ..output import make_console
         from ..parsing import parse_per_dim, parse_size_list
 
         lang_code = set_lang(lang)
@@ -88,6 +87,7 @@ def register(app: typer.Typer) -> None:
                 raise typer.BadParameter("--target searches spatial sizes; leave out --out-channels and --groups",
                                          param_hint="'--target'")
             from ..render.shape import render_target_search
+            from ..sizing import search_dict, search_target
 
             search = search_target(
                 sizes, parse_size_list(target, "target"),
@@ -107,6 +107,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("give the kernel size (e.g. -k 2), or --target SIZE to search for one",
                                      param_hint="'-k' / '--kernel-size'")
         from ..render.shape import render_size_report
+        from ..sizing import report_dict, size_report
 
         def opt(text: str | None, name: str, default: int):
             return default if text is None else parse_per_dim(text, name)
@@ -126,6 +127,7 @@ def register(app: typer.Typer) -> None:
 def _layer_shape(text: str, source: str, sizes: tuple[int, ...], lang: str, json_out: bool, no_color: bool) -> None:
     """``--layer``: the layer's canvas, which end each crop comes from, its PyTorch form and the size report."""
     # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
+    from ..output import make_console
     from ..port.layer import parse_layer
     from ..port.report import port_report
     from ..render.port import crop_lines

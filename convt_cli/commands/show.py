@@ -16,8 +16,6 @@ from .._compat import UsageError
 from ..context import set_lang
 from ..errors import ConvtError
 from ..i18n import t
-from ..limits import check_bytes
-from ..output import check_export_path, export_console, make_console
 from .common import LangOption, NoColorOption
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,6 +73,7 @@ def _random_array(spec: str, what: str, rng_range: tuple[int, int], seed: int) -
     # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     import numpy as np
 
+    from ..limits import check_bytes
     from ..parsing import parse_size_list
 
     shape = parse_size_list(spec, f"{what} size")
@@ -100,6 +99,7 @@ def build_case(*, input_: str | None, kernel: str | None, random: str | None, ra
     import numpy as np
 
     from ..engine import prepare
+    from ..limits import check_bytes
     from ..parsing import parse_number, parse_per_dim, read_matrix
 
     if random is not None and input_ is not None:
@@ -216,6 +216,7 @@ def run_show(opts: dict[str, Any]) -> int:
     # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from rich.text import Text
 
+    from ..output import check_export_path, export_console, make_console
     from ..pictures.commands import check_show_targets, plan_show_pictures, write_show_pictures
     from ..render import scatter as rs
     from ..render import show_gather, show_matrix
@@ -309,6 +310,7 @@ def _layer_options(text: str, source: str, random: str | None, seed: int | None,
                    no_color: bool) -> tuple[str, str, str, str, str, str]:
     """``--layer``: print where its crops fall, and return show's options for its PyTorch form."""
     # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
+    from ..output import make_console
     from ..parsing import parse_size_list
     from ..port.layer import parse_layer
     from ..port.report import port_report

@@ -15,7 +15,6 @@ import typer
 from .._compat import UsageError
 from ..context import set_lang
 from ..errors import ConvtError
-from ..output import make_console
 from .common import JsonOption, LangOption, NoColorOption
 
 DTYPE_NAMES = ("float64", "float32", "float16", "bfloat16")
@@ -246,6 +245,7 @@ def _run_and_report(V, specs, verifier, report, *, impl, convention, dtype, fail
         return V.reproduce_command(spec, impl, dtype, convention)
 
     # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
+    from ..output import make_console
     from ..render import verify as R
 
     console = make_console(no_color=no_color)
