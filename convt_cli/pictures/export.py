@@ -14,15 +14,9 @@ import numpy as np
 
 from ..errors import ConvtError
 from ..i18n import define, t
-from ..render.compare import _verdict
-from ..render.console import make_console
-from ..render.scatter import render_overlap
-from ..render.show_common import OP_MARK, Style, per_dim_text
 from ..steps import ScatterTrace
-from ..upsampling import OVERLAP_INPUT
-from .fonts import INSTALL_HINT, FontChain, font_paths
-from .heatmap import HeatMap, heatmap_layout
-from .layout import sheet_layout, step_figure
+
+# Lazy below, for start-up: convt show imports this module for its checks; the picture modules cost it ~20 ms CPU.
 
 PICTURE_SUFFIXES = (".gif", ".png")
 INSTALL = "pip install 'convt[images]'"
@@ -126,6 +120,8 @@ def report_written(path: Path, notes: Sequence[str], *, lang: str, no_color: boo
     """The font notes, then ``Wrote PATH`` (on stderr when stdout carries JSON)."""
     from rich.text import Text
 
+    from ..render.console import make_console
+
     out = make_console(no_color=no_color, stderr=stderr)
     for note in notes:
         out.print(Text(note))
@@ -134,6 +130,8 @@ def report_written(path: Path, notes: Sequence[str], *, lang: str, no_color: boo
 
 def fonts_for(lang: str) -> tuple[object, str, list[str]]:
     """The font chain for ``lang``, the language the picture can actually be labelled in, and notes."""
+    from .fonts import INSTALL_HINT, FontChain, font_paths
+
     chain = FontChain(font_paths(lang))
     notes = []
     if lang == "zh" and not chain.has_cjk():
@@ -163,6 +161,8 @@ def _megapixels(w: int, h: int) -> str:
 def plan_steps_picture(path: str | Path, trace: ScatterTrace, *, lang: str, precision: int) -> StepsPlan:
     """Lay the picture out (``.gif``: one frame per recorded step plus the final frame; ``.png``: every
     frame tiled on one sheet) and refuse it, naming the sizes, when it would pass :data:`MAX_PIXELS`."""
+    from .layout import sheet_layout, step_figure
+
     path = Path(path)
     fonts, lang, notes = fonts_for(lang)
     if path.suffix.lower() == ".gif":
@@ -188,7 +188,6 @@ def plan_steps_picture(path: str | Path, trace: ScatterTrace, *, lang: str, prec
 
 
 def write_steps_picture(plan: StepsPlan) -> tuple[Path, list[str]]:
-    # lazy: pictures.draw imports Pillow (an optional extra), loaded only when a picture is drawn
     from . import draw
 
     if plan.sheet is None:
@@ -204,8 +203,8 @@ def steps_picture(path: Path, trace: ScatterTrace, *, lang: str, precision: int)
 
 def heatmap_picture(path: Path, fonts: object, maps: Sequence, *, title: str, notes: Sequence[str] = (),
                     precision: int = 3, scale_label: str = "") -> Path:
-    # lazy: pictures.draw imports Pillow (an optional extra), loaded only when a picture is drawn
     from . import draw
+    from .heatmap import heatmap_layout
 
     layout = heatmap_layout(maps, title=title, notes=notes, precision=precision, scale_label=scale_label,
                             measure=fonts.length)  # type: ignore[attr-defined]
@@ -217,6 +216,8 @@ def write_heatmap(path: str | Path, values: object, *, title: str = "", row_labe
                   scale_label: str = "", precision: int = 3, force: bool = False) -> tuple[Path, list[str]]:
     """Any 2-d array (or a list of them, drawn side by side on one scale) as a PNG heatmap: the generic
     entry point for maps other commands want (a phase map, say). Returns the path and the font notes."""
+    from .heatmap import HeatMap
+
     p = check_picture_path(path, force, (".png",), "heatmap")
     arrays = values if isinstance(values, (list, tuple)) else [values]
     maps = [HeatMap(np.asarray(a), row_labels=row_labels, col_labels=col_labels) for a in arrays]
@@ -227,6 +228,9 @@ def write_heatmap(path: str | Path, values: object, *, title: str = "", row_labe
 
 def count_maps(trace: ScatterTrace, lang: str) -> list:
     """The contribution counts over the output as 2-d maps: 1-d one row, 3-d one map per depth slice."""
+    from ..render.show_common import OP_MARK
+    from .heatmap import HeatMap
+
     counts = trace.write_counts[trace.crop]
     regions = trace.output_padding_region
 
@@ -243,6 +247,8 @@ def count_maps(trace: ScatterTrace, lang: str) -> list:
 
 def show_heatmap(path: Path, trace: ScatterTrace, *, lang: str) -> tuple[Path, list[str]]:
     """``convt show --heatmap``: the contribution-count map of the output on a colour scale."""
+    from ..render.show_common import per_dim_text
+
     fonts, lang, notes = fonts_for(lang)
     p = trace.params
     ksize = tuple(int(k) for k in trace.kernel.shape[1:])
@@ -259,6 +265,9 @@ def _verdict_lines(trace: ScatterTrace, lang: str) -> list[str]:
     from rich.console import Console
     from rich.text import Text
 
+    from ..render.scatter import render_overlap
+    from ..render.show_common import Style
+
     console = Console(file=io.StringIO(), width=200)
     last = render_overlap(console, Style(lang=lang, width=200), trace)[-1]
     return last.plain.splitlines() if isinstance(last, Text) else []
@@ -266,6 +275,10 @@ def _verdict_lines(trace: ScatterTrace, lang: str) -> list[str]:
 
 def compare_heatmap(path: Path, report: object, *, lang: str) -> tuple[Path, list[str]]:
     """``convt compare --heatmap``: its overlap maps side by side on one scale, each with its verdict."""
+    from ..render.compare import _verdict
+    from ..upsampling import OVERLAP_INPUT
+    from .heatmap import HeatMap
+
     fonts, lang, notes = fonts_for(lang)
     maps = []
     for m in report.overlap_maps:  # type: ignore[attr-defined]
