@@ -1,4 +1,4 @@
-"""Consoles and files: where renders go (Rich is imported here, never by the engine)."""
+"""Files: where renders go (export paths, atomic writes); the console itself is :mod:`convt_cli.render.console`'s."""
 
 from __future__ import annotations
 
@@ -9,24 +9,9 @@ from pathlib import Path
 from rich.console import Console
 
 from .errors import ConvtError
-from .render.console import TrimConsole
+from .render.console import make_console  # noqa: F401 (re-exported: commands print through it)
 
 EXPORT_SUFFIXES = (".svg", ".html", ".txt")
-
-
-def make_console(*, no_color: bool = False, width: int | None = None, record: bool = False,
-                 stderr: bool = False) -> Console:
-    """A console for a render. Pipes get no colour codes (Rich detects them); ``no_color`` forces it.
-    Lines never end in spaces (see :class:`TrimConsole`)."""
-    return TrimConsole(
-        no_color=no_color or None,
-        color_system=None if no_color else "auto",
-        width=width,
-        record=record,
-        stderr=stderr,
-        highlight=False,
-        soft_wrap=False,
-    )
 
 
 def _os_error(path: Path, exc: OSError, doing: str, doing_zh: str) -> ConvtError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import ConvtError
 from .shapes import ConvTransposeParams
 
 
@@ -12,8 +13,6 @@ def torch_module():
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency
-        from .errors import ConvtError
-
         raise ConvtError("PyTorch is not installed; install torch or use --no-torch") from None
     return torch
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from .engine import as_array, exact_result_dtype, result_dtype
 from .errors import ConvtError
+from .limits import check_bytes, human_bytes, max_bytes
 from .shapes import ConvTransposeParams, canvas_size, output_shape
 
 
@@ -121,8 +122,6 @@ def scatter_cost(spatial: tuple[int, ...], ksize: tuple[int, ...], channels: int
     ``traces``: how many such traces the caller keeps at once (one per output channel drawn); the
     recorded writes and the memory are counted for all of them.
     """
-    from .limits import check_bytes, human_bytes, max_bytes
-
     traces = max(1, traces)
     each = "" if traces == 1 else f" in each of {traces} output channels"
     each_zh = "" if traces == 1 else f"（{traces} 个输出通道各画一遍）"

@@ -15,6 +15,7 @@ import numpy as np
 from .engine import as_array, conv_transpose
 from .errors import ConvtError
 from .limits import check_bytes
+from .reference import torch_conv_transpose, torch_module
 from .shapes import ConvTransposeParams, OverlapVerdict, output_shape, overlap_verdict
 
 DEFAULT_INPUT = np.arange(1, 17, dtype=np.int64).reshape(4, 4)  # the explainer's 4×4 grid 1..16
@@ -105,8 +106,6 @@ def _exact(arr: np.ndarray) -> np.ndarray:
 
 def interpolate(x: np.ndarray, scale: int, mode: str, align_corners: bool | None = None) -> np.ndarray:
     """``torch.nn.functional.interpolate`` of a 2-d grid in float64 (torch imported here)."""
-    from .reference import torch_module
-
     torch = torch_module()
     t = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float64))[None, None]
     with torch.no_grad():
@@ -181,7 +180,6 @@ def compare(
 
     ct = conv_transpose(xa[None, None], ka[None, None], stride=params.stride, padding=params.padding,
                         output_padding=params.output_padding)[0, 0]
-    from .reference import torch_conv_transpose
 
     ref = torch_conv_transpose(xa[None, None].astype(np.float64), ka[None, None].astype(np.float64),
                                stride=params.stride, padding=params.padding,

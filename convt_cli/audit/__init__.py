@@ -5,6 +5,7 @@ The package keeps one step per module, data flowing one way:
 * :mod:`.costs` — scatter and useful multiply-adds, bias adds (pure integers, no torch).
 * :mod:`.phase` — the checkerboard phase-gain index of a weight array (NumPy, no torch).
 * :mod:`.records` — the plain records and the JSON schema ``convt.audit/1``.
+* :mod:`.geometry` — the record of one transposed convolution from its geometry.
 * :mod:`.model` — reading ``MODEL`` and ``--weights`` (torch, lazily).
 * :mod:`.trace` — the forward-hook trace shared with ``convt neck`` (torch, lazily).
 * :mod:`.onnx_read` — the same records from an ONNX graph (onnx, lazily).
@@ -12,3 +13,11 @@ The package keeps one step per module, data flowing one way:
 
 Nothing here prints; :mod:`convt_cli.render.audit` draws the records.
 """
+
+# The audit's public surface for the other features (``convt neck`` builds on it); the contract in
+# pyproject.toml keeps neck/ out of the modules below.
+from .geometry import conv_record
+from .records import AuditReport, WeightsInfo
+from .trace import Timer, device_name, resolve_device
+
+__all__ = ["AuditReport", "Timer", "WeightsInfo", "conv_record", "device_name", "resolve_device"]

@@ -9,6 +9,7 @@ imported only here; without it the audit says how to install it.
 from __future__ import annotations
 
 from ..errors import ConvtError
+from .geometry import conv_record
 from .model import ModelSpec, one_line
 from .records import AuditReport, LayerRecord, WeightsInfo
 
@@ -117,8 +118,6 @@ def audit_onnx(spec: ModelSpec, shape: tuple[int, ...] | None) -> AuditReport:
 
 
 def _conv(index, name, node, attrs, in_shape, out_shape, shapes, array) -> LayerRecord:
-    from .run import conv_record
-
     w_shape = tuple(shapes.get(node.input[1]) or ())
     if len(w_shape) < 3:
         raise ConvtError(f"ONNX node {name!r}: the ConvTranspose weight's shape is unknown",

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from ..errors import ConvtError
 from ..parsing import parse_size_list
-from ..shapes import overlap_verdict
-from .costs import bias_adds, scatter_macs, useful_macs
+from ..reference import torch_module
+from .geometry import conv_record
 from .model import ModelSpec, build_model, check_weights_path, load_weights, match_weights, one_line, parse_model
-from .phase import phase_gain, shuffle_phase_gain
+from .onnx_read import audit_onnx
+from .phase import shuffle_phase_gain
 from .records import CONV_KINDS, AuditReport, LayerRecord, WeightsInfo
 from .trace import DEVICES, Hit, device_name, resolve_device, trace_module
 
@@ -64,15 +65,11 @@ def make_config(model: str, shape: str | None = None, weights: str | None = None
 
 def audit(config: AuditConfig) -> AuditReport:
     if config.model.kind == "onnx":
-        from .onnx_read import audit_onnx
-
         return audit_onnx(config.model, config.shape)
     return audit_python(config)
 
 
 def audit_python(config: AuditConfig) -> AuditReport:
-    from ..reference import torch_module
-
     torch = torch_module()
     device = resolve_device(torch, config.device)
     build_on = "meta" if device == "meta" and not config.init_weights else "cpu"
@@ -128,38 +125,6 @@ def audit_python(config: AuditConfig) -> AuditReport:
     return AuditReport(model=config.model.text, source="python", input_shape=list(shape), device=device,
                        device_name=dev_name, torch_version=str(torch.__version__), weights=weights,
                        layers=layers, notes=notes)
-
-
-def _tup(value, nd: int) -> tuple[int, ...]:
-    if isinstance(value, (tuple, list)):
-        return tuple(int(v) for v in value)
-    return (int(value),) * nd
-
-
-def conv_record(index: int, name: str, kind: str, op: str, input_shape: list[int], output_shape: list[int],
-                w_shape: tuple[int, ...], stride, padding, dilation, groups: int, has_bias: bool,
-                params: int, weight_values=None, time_ms: float | None = None) -> LayerRecord:
-    """The record of one transposed convolution from its geometry (and weights, when they are real)."""
-    kernel = tuple(int(k) for k in w_shape[2:])
-    nd = len(kernel)
-    stride, padding, dilation = _tup(stride, nd), _tup(padding, nd), _tup(dilation, nd)
-    batch = input_shape[0] if len(input_shape) == nd + 2 else 1
-    c_in, c_out = int(w_shape[0]), int(w_shape[1]) * groups
-    in_sp, out_sp = input_shape[-nd:], output_shape[-nd:]
-    verdict = overlap_verdict(kernel, stride, dilation)
-    kind_word = verdict.kind
-    if kind_word == "even" and verdict.per_cell[1] == 1:
-        kind_word = "none"
-    pg = None
-    if weight_values is not None:
-        pg = phase_gain(weight_values, stride, padding, dilation, groups)
-    return LayerRecord(
-        index=index, name=name, kind=kind, op=op, input_shape=list(input_shape), output_shape=list(output_shape),
-        params=params, macs_scatter=scatter_macs(batch, c_in, c_out, groups, in_sp, kernel),
-        macs_useful=useful_macs(batch, c_in, c_out, groups, in_sp, kernel, stride, padding, dilation, out_sp),
-        bias_adds=bias_adds(batch, c_out, out_sp, has_bias), overlap=kind_word,
-        overlap_per_cell=list(verdict.per_cell), phase_gain=pg, time_ms=time_ms,
-    )
 
 
 def record_from_hit(torch, index: int, hit: Hit, real: dict | None, names: dict[int, str]) -> LayerRecord:

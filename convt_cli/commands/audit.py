@@ -6,6 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..context import set_lang
+from ..errors import ConvtError
+from ..i18n import t
 from .common import JsonOption, LangOption, NoColorOption
 
 
@@ -41,9 +44,8 @@ def register(app: typer.Typer) -> None:
 
         Example: convt audit examples/unet.py:build --shape 1x3x64x64 --weights examples/unet.safetensors
         """
-        from ..cli import set_lang
-
         language = set_lang(lang)
+        # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
         from ..audit.run import audit as run_audit
         from ..audit.run import make_config
 
@@ -68,8 +70,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _write_heatmap(report, path: str, lang: str, force: bool) -> None:
-    from ..errors import ConvtError
-    from ..i18n import t
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from ..render import audit as _labels  # noqa: F401 - defines the audit.* labels
 
     layers = [la for la in report.layers if la.phase_gain is not None and len(la.phase_gain.phase_sums) > 1]

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..context import set_lang
 from ..errors import ConvtError
 from .common import JsonOption, LangOption, NoColorOption
 
@@ -41,7 +42,7 @@ def register(app: typer.Typer) -> None:
 
         Example: convt compare · convt compare -i "1,2;3,4" -k "1,1;1,1" · convt compare --channels 640,320
         """
-        from ..context import set_lang
+        # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
         from ..output import make_console
         from ..parsing import parse_size_list, read_matrix
         from ..upsampling import DEFAULT_INPUT, DEFAULT_KERNEL, check_displayable, compare_dict

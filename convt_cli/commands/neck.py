@@ -6,6 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..context import set_lang
+from ..i18n import t
 from .common import JsonOption, LangOption, NoColorOption
 
 
@@ -42,9 +44,8 @@ def register(app: typer.Typer) -> None:
 
         Example: convt neck --shape 1x1280x64x64 --verify   (or --preset sam3, or --device meta)
         """
-        from ..cli import set_lang
-
         language = set_lang(lang)
+        # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
         from ..neck import make_config, plan_neck
 
         config = make_config(shape=shape, preset=preset, d_model=d_model, scales=scales, dual=dual, seed=seed,
@@ -58,8 +59,6 @@ def register(app: typer.Typer) -> None:
             trace = NeckTrace.interrupted_early(config, plan.memory, len(plan.layers))
         _report(trace, language, no_color, json_out)
         if trace.interrupted:
-            from ..i18n import t
-
             typer.echo(t("interrupted", language), err=True)
             raise typer.Exit(130)
         if trace.verify_ok is False:
@@ -68,6 +67,7 @@ def register(app: typer.Typer) -> None:
 
 def _run(config, plan, verify: bool, lang: str, no_color: bool, json_out: bool, err=None):
     """Trace with a progress display on stderr when it is a terminal and the run computes values."""
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from .. import neck as neck_lib
     from ..output import make_console
 
@@ -77,7 +77,6 @@ def _run(config, plan, verify: bool, lang: str, no_color: bool, json_out: bool, 
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..i18n import t
     from ..render import neck as _labels  # noqa: F401 - defines the neck.* labels
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -96,6 +95,7 @@ def _report(trace, lang: str, no_color: bool, json_out: bool) -> None:
 
         typer.echo(json.dumps(trace.to_dict(), indent=2, ensure_ascii=False))
         return
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from ..output import make_console
     from ..render.neck import render_trace
 

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..context import set_lang
 from ..errors import ConvtError
 from .common import JsonOption, LangOption, NoColorOption
 
@@ -15,6 +16,7 @@ _TARGET_OPTION_RULE = (
 
 
 def _single(text: str | None, name: str) -> int | None:
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from ..parsing import parse_per_dim
 
     if text is None:
@@ -71,7 +73,7 @@ def register(app: typer.Typer) -> None:
         Examples: convt shape 64 -k 2 -s 2 · convt shape 1x1280x64x64 -k 2 -s 2 --out-channels 640 ·
         convt shape 64 --target 128
         """
-        from ..context import set_lang
+        # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
         from ..output import make_console
         from ..parsing import parse_per_dim, parse_size_list
 
@@ -124,6 +126,7 @@ def register(app: typer.Typer) -> None:
 
 def _layer_shape(text: str, source: str, sizes: tuple[int, ...], lang: str, json_out: bool, no_color: bool) -> None:
     """``--layer``: the layer's canvas, which end each crop comes from, its PyTorch form and the size report."""
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from ..output import make_console
     from ..port.layer import parse_layer
     from ..port.report import port_report

@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from .._compat import UsageError
+from ..context import set_lang
+from ..errors import ConvtError
+from ..i18n import t
 from .common import LangOption, NoColorOption
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,9 +70,9 @@ class Case:
 
 
 def _random_array(spec: str, what: str, rng_range: tuple[int, int], seed: int) -> np.ndarray:
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     import numpy as np
 
-    from ..errors import ConvtError
     from ..limits import check_bytes
     from ..parsing import parse_size_list
 
@@ -88,9 +92,9 @@ def build_case(*, input_: str | None, kernel: str | None, random: str | None, ra
                seed: int | None, stride: str, padding: str, output_padding: str, dilation: str, groups: int,
                channel: int | None, bias: str | None) -> Case:
     """Options → arrays, parameters and the output channels to draw; every check before any big allocation."""
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     import secrets
 
-    from .._compat import UsageError
     from ..parsing import parse_number, parse_per_dim, read_matrix
 
     if random is not None and input_ is not None:
@@ -187,6 +191,7 @@ def torch_check(case: Case) -> TorchCheck:
     The per-term allowance is at least one machine epsilon of the dtype times the largest product
     ``max|x|·max|w|``: a sum of ``L`` products in that dtype may be off by that much per term, so
     large values that cancel are not flagged (float16/bfloat16 already allow ``eps·L``)."""
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     import dataclasses
     import math
 
@@ -231,10 +236,9 @@ def is_explorer(export: str | None, static: bool) -> bool:
 
 def run_show(opts: dict[str, Any]) -> int:
     """Parse → records → render. Returns the exit code."""
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from rich.text import Text
 
-    from ..context import set_lang
-    from ..i18n import t
     from ..output import check_export_path, export_console, make_console
     from ..pictures.commands import check_show_targets, plan_show_pictures, write_show_pictures
     from ..render import scatter as rs
@@ -343,7 +347,7 @@ def _layer_options(text: str, source: str, random: str | None, seed: int | None,
                    no_color: bool) -> tuple[str, ...]:
     """``--layer``: print where its crops fall, and return show's options for its PyTorch form, and
     those lines as text (the explorer page shows them too)."""
-    from ..context import set_lang
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from ..output import make_console
     from ..render.port import crop_lines
 

@@ -13,6 +13,8 @@ from typing import Annotated, Optional
 import typer
 
 from .._compat import UsageError
+from ..context import set_lang
+from ..errors import ConvtError
 from .common import JsonOption, LangOption, NoColorOption
 
 DTYPE_NAMES = ("float64", "float32", "float16", "bfloat16")
@@ -45,7 +47,7 @@ HELP = "\n\n".join([
 def _check_case(value: Optional[str]) -> Optional[str]:
     if value is None:
         return value
-    from ..errors import ConvtError
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from ..verify import CaseSpec
 
     try:
@@ -58,7 +60,7 @@ def _check_case(value: Optional[str]) -> Optional[str]:
 def _check_dims(value: Optional[str]) -> Optional[str]:
     if value is None:
         return value
-    from ..errors import ConvtError
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from ..verify import parse_dims
 
     try:
@@ -71,7 +73,7 @@ def _check_dims(value: Optional[str]) -> Optional[str]:
 def _check_keys(value: Optional[str], option: str) -> Optional[str]:
     if value is None:
         return value
-    from ..errors import ConvtError
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from ..verify import parse_feature_keys
 
     try:
@@ -162,7 +164,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check convt's NumPy engine, or your own transposed convolution, against PyTorch (see HELP)."""
         start = time.perf_counter()
-        from ..cli import set_lang
 
         lang = set_lang(lang)
         if case is not None and (cases is not None or seed is not None or dims is not None):
@@ -179,6 +180,7 @@ def register(app: typer.Typer) -> None:
 
 def _sweep(*, case, cases, seed, dims, dtype, impl, only, skip, convention, timeout, fail_fast, json_out,  # noqa: ANN001
            lang, no_color, start: float) -> None:
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from .. import verify as V
 
     selection = V.Selection(V.parse_feature_keys(only, "--only") if only else (),
@@ -242,6 +244,7 @@ def _run_and_report(V, specs, verifier, report, *, impl, convention, dtype, fail
     def reproduce(spec: V.CaseSpec) -> str:
         return V.reproduce_command(spec, impl, dtype, convention)
 
+    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from ..output import make_console
     from ..render import verify as R
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..engine import as_array, conv_transpose
 from ..errors import ConvtError
+from ..shapes import per_dim
 
 
 def torch_weight_to_mlx(weight: np.ndarray, groups: int) -> np.ndarray:
@@ -64,7 +65,6 @@ def mlx_conv_transpose(input: object, weight: object, stride: object = 1, paddin
         raise ConvtError(f"MLX: the input has {x.shape[-1]} channels but the weight of shape {list(w.shape)} with "
                          f"groups={groups} expects {w.shape[-1] * groups}",
                          zh=f"MLX：输入有 {x.shape[-1]} 个通道，而权重需要 {w.shape[-1] * groups} 个")
-    from ..shapes import per_dim
 
     nd = w.ndim - 2
     check_mlx(tuple(w.shape[1:-1]), per_dim(padding, nd, "padding"), per_dim(dilation, nd, "dilation"), groups)

@@ -8,7 +8,7 @@ end than at the start, or that adds cells at the start, needs an extra slice or 
 from __future__ import annotations
 
 from ..errors import ConvtError
-from ..shapes import ConvTransposeParams
+from ..shapes import ConvTransposeParams, per_dim
 from .core import Geometry
 
 
@@ -25,7 +25,6 @@ def torch_geometry(in_channels: int, out_channels: int, kernel_size: object, str
             raise ConvtError(f"PyTorch: {name}={value!r} must be a positive integer",
                              zh=f"PyTorch：{name}={value!r} 必须是正整数")
     params = ConvTransposeParams.make(nd, stride, padding, output_padding, dilation, groups)
-    from ..shapes import per_dim
 
     kernel = per_dim(kernel_size, nd, "kernel_size")
     if any(k <= 0 for k in kernel):

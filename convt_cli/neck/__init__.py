@@ -16,7 +16,7 @@ Nothing here prints; :mod:`convt_cli.render.neck` draws the records and ``--json
 (:mod:`.records`). torch is imported lazily, inside the functions that need it.
 """
 
-from ..audit.trace import resolve_device
+from ..audit import resolve_device
 from .build import branches_in_order, build_neck, count_flops
 from .checks import check_memory, verify_layer
 from .config import (

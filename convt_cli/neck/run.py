@@ -1,7 +1,7 @@
 """Run the neck layer by layer on the chosen device and record every layer (torch, lazily).
 
 The timing, the device choice and the records of the transposed convolutions are the audit's
-(:mod:`convt_cli.audit.trace`, :func:`convt_cli.audit.run.conv_record`): ``convt neck`` is the
+(:mod:`convt_cli.audit.trace`, :func:`convt_cli.audit.conv_record`): ``convt neck`` is the
 audit's SAM 3 preset, with the neck's own per-layer table around it.
 """
 
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..audit.records import AuditReport, WeightsInfo
-from ..audit.run import conv_record
-from ..audit.trace import Timer, device_name, resolve_device
+from ..audit import AuditReport, Timer, WeightsInfo, conv_record, device_name, resolve_device
+from ..reference import torch_module
 from .build import branches_in_order, build_neck, count_flops
 from .checks import check_memory, verify_layer
 from .config import NeckConfig
@@ -29,8 +28,6 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
     the end (``path`` empty). Ctrl-C (KeyboardInterrupt) during the run stops it: the trace returned
     holds what completed and ``interrupted=True``.
     """
-    from ..reference import torch_module
-
     torch = torch_module()
     device = resolve_device(torch, config.device, config.dtype)
     plan = plan or plan_neck(config, verify=verify)

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import ConvtError
 from ..i18n import t
 from ..output import EXPORT_SUFFIXES
+from ..render.console import make_console
 from ..steps import ScatterTrace
 from .export import (
     PICTURE_SUFFIXES,
@@ -66,8 +67,6 @@ def write_show_pictures(plan: StepsPlan | None, heatmap: str | None, trace: Scat
         return
     if channel is not None:
         from rich.text import Text
-
-        from ..output import make_console
 
         make_console(no_color=no_color).print(Text(t("pic.channel_note", lang, co=channel[0], cout=channel[1])))
     if plan is not None:

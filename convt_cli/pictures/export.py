@@ -16,6 +16,8 @@ from ..errors import ConvtError
 from ..i18n import define, t
 from ..steps import ScatterTrace
 
+# Lazy below, for start-up: convt show imports this module for its checks; the picture modules cost it ~20 ms CPU.
+
 PICTURE_SUFFIXES = (".gif", ".png")
 INSTALL = "pip install 'convt[images]'"
 
@@ -118,7 +120,7 @@ def report_written(path: Path, notes: Sequence[str], *, lang: str, no_color: boo
     """The font notes, then ``Wrote PATH`` (on stderr when stdout carries JSON)."""
     from rich.text import Text
 
-    from ..output import make_console
+    from ..render.console import make_console
 
     out = make_console(no_color=no_color, stderr=stderr)
     for note in notes:

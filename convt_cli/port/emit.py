@@ -8,6 +8,7 @@ The call line it runs is the one ``convt port`` prints.
 
 from __future__ import annotations
 
+from ..conventions.jax_conv import DEFAULT_DN, dn_perms
 from ..errors import ConvtError
 from .plan import IMPOSSIBLE, Plan
 from .texts import code_line, say
@@ -115,8 +116,6 @@ def source_weight_line(framework: str, args: dict, nd: int) -> tuple[str, tuple 
         return (f"w = np.flip(np.transpose(kernel, {(nd, nd + 1, *sp)}), {tuple(range(2, nd + 2))})",
                 ("port.w.from_unrotated", {"layout": "(*k, C_in, C_out)"}))
     if framework == "jax":
-        from ..conventions.jax_conv import DEFAULT_DN, dn_perms
-
         dn = tuple(args.get("dimension_numbers") or DEFAULT_DN[nd])
         _, rhs_perm, _ = dn_perms(dn, nd)
         if args.get("transpose_kernel"):

@@ -15,7 +15,8 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from ..conventions.core import Geometry
+from ..conventions import jax_conv, keras_conv, mlx_conv, onnx_op, tf_conv, torch_conv
+from ..conventions.core import Geometry, per_axis
 from ..errors import ConvtError
 from . import FRAMEWORKS, texts  # noqa: F401 - the notes' words
 
@@ -149,8 +150,6 @@ def parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = Non
 
 def _parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = None, in_channels: int | None = None,
                 out_channels: int | None = None, weight_shape: tuple[int, ...] | None = None) -> Layer:
-    from ..conventions import jax_conv, keras_conv, mlx_conv, onnx_op, tf_conv, torch_conv
-
     framework = check_framework(framework, "--from")
     call = parse_call(text)
 
@@ -215,7 +214,6 @@ def _parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = No
                              zh=f"--weight-shape {list(ws)} 必须有 {nd + 2} 维 (*k, C_out, C_in)")
         out_shape = _need(a.get("output_shape"), "output_shape", "TensorFlow",
                           "write output_shape=[N, *spatial, C_out]")
-        from ..conventions.core import per_axis
 
         s = per_axis(_need(a.get("strides"), "strides", "TensorFlow", "write strides=…"), nd, "strides", "TensorFlow")
         d = per_axis(a["dilations"], nd, "dilations", "TensorFlow")
@@ -241,7 +239,6 @@ def _parse_layer(text: str, framework: str, *, size: tuple[int, ...] | None = No
         lhs_perm, rhs_perm, _ = jax_conv.dn_perms(dn, nd)
         oi = [ws[i] for i in rhs_perm]
         c_in, c_out = (oi[0], oi[1]) if a["transpose_kernel"] else (oi[1], oi[0])
-        from ..conventions.core import per_axis
 
         s = per_axis(_need(a.get("strides"), "strides", "JAX", "write strides"), nd, "strides", "JAX")
         d = (1,) * nd if a["rhs_dilation"] is None else per_axis(a["rhs_dilation"], nd, "rhs_dilation", "JAX")

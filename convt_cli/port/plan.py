@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..conventions.core import Geometry, window
+from ..conventions.jax_conv import NCHW_DN
 from ..conventions.keras_conv import keras_crop
 from ..conventions.torch_conv import torch_padding
+from ..limits import check_bytes
 from . import run as runner
 from .layer import Layer
 from .texts import say  # noqa: F401 - re-exported for callers
@@ -101,8 +103,6 @@ def plan_jax(g: Geometry) -> Plan:
         args = {"window_strides": (1,) * g.nd, "padding": pads, "lhs_dilation": g.stride,
                 "rhs_dilation": g.dilation, "feature_group_count": g.groups}
     else:
-        from ..conventions.jax_conv import NCHW_DN
-
         args = {"strides": g.stride, "padding": pads, "rhs_dilation": g.dilation,
                 "dimension_numbers": NCHW_DN[g.nd], "transpose_kernel": True}
     return _finish("jax", g, args, g.begin, g.end)
@@ -227,8 +227,6 @@ def proof_geometry(g: Geometry, batch: int = 2, reduce: bool = True) -> tuple[Ge
     """The geometry the proof runs: the layer's, or (``reduce``) with at most 2 input and 3 output channels
     per group when the arrays would be large; refused (memory budget) when even that is too large."""
     from dataclasses import replace
-
-    from ..limits import check_bytes
 
     def elements(h: Geometry) -> int:
         return (batch * h.c_in * int(np.prod(h.size)) + int(np.prod(h.weight_shape()))

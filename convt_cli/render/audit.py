@@ -6,6 +6,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from rich.tree import Tree
 
+from ..audit.phase import THRESHOLD
 from ..i18n import define, t
 from .neck import shape_text, si, time_text  # also defines the neck.* labels used here
 from .verdict import verdict_short
@@ -203,7 +204,6 @@ def totals(report, lang: str) -> Text:
         text.append("\n")
         text.append(t("audit.time_line", lang, time=time_text(tot["time_ms"]), timer=t(f"audit.timer.{timer}", lang)))
     text.append("\n")
-    from ..audit.phase import THRESHOLD
 
     if tot["flagged"]:
         text.append(t("audit.flagged", lang, n=tot["flagged"], thr=THRESHOLD), style="bold red")

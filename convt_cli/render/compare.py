@@ -12,6 +12,7 @@ from ..i18n import define, t
 from ..upsampling import BILINEAR_FLOPS_PER_VALUE, OVERLAP_INPUT, RESIZE_CONV_KERNEL, CompareReport, OverlapMap
 from .grid import format_number
 from .layout import fit_table, prose_lines, stacked_rows
+from .show_common import Style, fitted, values_grid
 from .verdict import verdict_counts, verdict_short
 
 define(
@@ -91,8 +92,6 @@ def _grid(title: str, values, precision: int, width: int, lang: str) -> Renderab
     import io
 
     from rich.console import Console
-
-    from .show_common import Style, fitted, values_grid
 
     st = Style(lang=lang, precision=precision, width=width)
     console = Console(width=width, file=io.StringIO(), color_system=None)

@@ -99,3 +99,18 @@ class TrimConsole(Console):
     def export_text(self, *, clear: bool = True, styles: bool = False) -> str:
         text = super().export_text(clear=clear, styles=styles)
         return "\n".join(line.rstrip(" ") for line in text.split("\n"))
+
+
+def make_console(*, no_color: bool = False, width: int | None = None, record: bool = False,
+                 stderr: bool = False) -> Console:
+    """A console for a render. Pipes get no colour codes (Rich detects them); ``no_color`` forces it.
+    Lines never end in spaces (see :class:`TrimConsole`)."""
+    return TrimConsole(
+        no_color=no_color or None,
+        color_system=None if no_color else "auto",
+        width=width,
+        record=record,
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=False,
+    )

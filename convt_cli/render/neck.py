@@ -15,6 +15,7 @@ from rich.tree import Tree
 from ..i18n import define, t
 from ..limits import human_bytes
 from ..neck import NeckTrace
+from .verdict import verdict_short
 
 define(
     {
@@ -291,8 +292,6 @@ def dropped_line(trace: NeckTrace, lang: str = "en") -> Text | None:
 
 def audit_lines(trace: NeckTrace, lang: str = "en") -> Text | None:
     """The audit's records of the transposed convolutions: overlap and useful multiply-adds."""
-    from .verdict import verdict_short
-
     report = trace.audit
     if report is None or not report.layers:
         return None

@@ -22,6 +22,7 @@ from rich.live import Live
 from rich.text import Text
 
 from ..i18n import define, t
+from .console import make_console
 
 STEP_KEYS = ("show.step_title", "show.gather_step")
 MAX_DELAY = 60.0
@@ -107,8 +108,6 @@ class PlayConsole(Console):
 
 def play_console(*, delay: float, lang: str, no_color: bool, record: bool) -> Console:
     """The console for ``--play``: a :class:`PlayConsole` on a terminal, else a plain one (said on stderr)."""
-    from ..output import make_console
-
     plain = make_console(no_color=no_color, record=record)
     if not plain.is_terminal or plain.is_dumb_terminal:
         make_console(stderr=True, no_color=True).print(Text(t("play.no_terminal", lang)))

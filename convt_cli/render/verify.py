@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..i18n import define, t
+from ..limits import human_bytes
 from ..verify import FAILURE_KINDS, FLOAT32_PATH_TOLERANCE, FORWARD_FEATURES, CaseSpec, Cluster, FeatureRow, Report
 from ..verify.report import small_arrays
 
@@ -241,8 +242,6 @@ def header(report: Report, lang: str = "en", torch_version: str = "?") -> Group:
     if report.float32_path:
         lines.append(Text("  " + t("verify.tol_f32", lang, formula=FLOAT32_PATH_TOLERANCE.formula())))
     if report.timeout_s is not None:
-        from ..limits import human_bytes
-
         limit = human_bytes(report.address_space) if report.address_space else "—"
         lines.append(Text(t("verify.isolation", lang, timeout=report.timeout_s, limit=limit), style="dim"))
     if report.dtype == "bfloat16" and report.subject == "engine":

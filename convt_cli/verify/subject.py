@@ -17,7 +17,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..engine import conv_transpose
 from ..errors import ConvtError, MemoryBudgetError
+from ..reference import torch_conv_transpose, torch_module
 from ..shapes import ConvTransposeParams, check_shapes, output_shape
 from ..tolerance import FLOAT32_PATH_TOLERANCE, VALUE_TOLERANCE
 from ..tolerance import pow2 as _pow2
@@ -40,8 +42,6 @@ Subject = Callable[..., object]
 
 def engine_subject(x, weight, bias, *, stride, padding, output_padding, dilation, groups):  # noqa: ANN001
     """The NumPy engine under the ``--impl`` contract."""
-    from ..engine import conv_transpose
-
     return conv_transpose(x, weight, bias, stride, padding, output_padding, dilation, groups)
 
 
@@ -50,8 +50,6 @@ def _round_to(arr: np.ndarray, dtype: str) -> np.ndarray:
     if dtype == "float64":
         return arr
     if dtype == "bfloat16":
-        from ..reference import torch_module
-
         torch = torch_module()
         return torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)).to(torch.bfloat16).double().numpy()
     return arr.astype(dtype).astype(np.float64)
@@ -121,7 +119,6 @@ class Verifier:
         self.tolerance = VALUE_TOLERANCE[dtype]
         self.float32_path = self.is_engine and dtype == "float64"
         self._last_actual: np.ndarray | None = None
-        from ..reference import torch_module
 
         self.torch = torch_module()
 
@@ -131,8 +128,6 @@ class Verifier:
 
     # --- the calls --------------------------------------------------------------------------------
     def _torch(self, spec: CaseSpec, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-        from ..reference import torch_conv_transpose
-
         return torch_conv_transpose(x, w, b, spec.stride, spec.padding, spec.output_padding, spec.dilation,
                                     spec.groups, dtype="float64")
 

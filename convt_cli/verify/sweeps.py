@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Sequence
 
+from ..conventions.subject import expressible
 from ..errors import ConvtError
 from ..shapes import output_size
 from .cases import ALL_DIMS, FORWARD_FEATURES, CaseSpec
@@ -196,8 +197,6 @@ class Selection:
 
 def expressible_in(convention: str, spec: CaseSpec) -> bool:
     """Whether ``convention`` can compute ``spec`` (with at most one extra slice or pad)."""
-    from ..conventions.subject import expressible
-
     x_shape = spec.x_shape if spec.batched else (1, *spec.x_shape)
     ok, _ = expressible(convention, x_shape, spec.w_shape, stride=spec.stride, padding=spec.padding,
                         output_padding=spec.output_padding, dilation=spec.dilation, groups=spec.groups)

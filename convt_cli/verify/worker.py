@@ -32,7 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..conventions.subject import convention_subject
+from ..limits import human_bytes, max_bytes
 from .checks import describe_exception, mutation_message, one_line, to_float64
+from .impl import ImplLoadError, load_impl
 
 DEFAULT_TIMEOUT_S = 10.0
 LOAD_TIMEOUT_S = 120.0  # importing the target (it may import torch) on a busy machine
@@ -108,7 +111,6 @@ class WorkerSubject:
         self.address_space: int | None = None
         self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
-        from ..limits import max_bytes
 
         self._max_reply = max_bytes()
 
@@ -274,7 +276,6 @@ def limit_address_space() -> int | None:
     try:
         import resource
 
-        from ..limits import max_bytes
     except ImportError:  # pragma: no cover - not POSIX
         return None
     limit = _address_space_now() + max(max_bytes(), MIN_ADDRESS_SPACE)
@@ -299,8 +300,6 @@ def _answer(func: object, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
     except BaseException as exc:  # noqa: BLE001 - whatever the function raises is a failed case
         message, signature = describe_exception(exc)
         if isinstance(exc, MemoryError) and _LIMIT["bytes"]:
-            from ..limits import human_bytes
-
             message += (f" (the worker's address space is limited to {human_bytes(_LIMIT['bytes'])}: the memory "
                         "budget, CONVT_MAX_BYTES, on top of what the function's module needed to load)")
         return {"status": "error", "kind": "exception", "message": message, "signature": signature}, []
@@ -339,8 +338,6 @@ def main(argv: list[str]) -> int:
     def send(header: dict[str, object], arrays: list[np.ndarray]) -> None:
         proto_out.write(encode(header, arrays))
 
-    from .impl import ImplLoadError, load_impl
-
     try:
         func, name = load_impl(argv[0], check_contract=len(argv) == 1)
     except ImplLoadError as exc:
@@ -350,8 +347,6 @@ def main(argv: list[str]) -> int:
         send({"ok": False, "error": f"loading {argv[0]!r} failed: {describe_exception(exc)[0]}"}, [])
         return 0
     if len(argv) > 1:  # --convention: the function is called the way that framework's own op is called
-        from ..conventions.subject import convention_subject
-
         func, name = convention_subject(argv[1], func), f"{name} ({argv[1]} convention)"
     _LIMIT["bytes"] = limit_address_space()
     send({"ok": True, "name": name, "address_space": _LIMIT["bytes"]}, [])
