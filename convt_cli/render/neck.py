@@ -1,4 +1,5 @@
-"""Rich renderables for a :class:`convt_cli.neck.NeckTrace`: header, one table per branch, totals, checks.
+"""Rich renderables for a :class:`convt_cli.neck.NeckTrace`: header (preset, upstream builder and file), one
+table per branch (with its position encoding), totals, weights, checks.
 
 Reads the records only; computes nothing but formatting.
 """
@@ -18,10 +19,52 @@ from ..neck import NeckTrace
 
 define(
     {
-        "neck.title": ("SAM 3 ViTDet neck", "SAM 3 ViTDet neck（特征金字塔）"),
+        "neck.title": ("{model} (--preset {preset})", "{model}（--preset {preset}）"),
+        "neck.summary": (
+            "{preset}: {heads} · {levels} · {params} params · {gflops} GFLOPs at {shape}",
+            "{preset}：{heads} · {levels} · {params} 个参数 · {gflops} GFLOPs（输入 {shape}）",
+        ),
+        "neck.heads.1": ("single neck ({names})", "单 neck（{names}）"),
+        "neck.heads.2": ("dual neck ({names})", "双 neck（{names}）"),
+        "neck.heads.3": ("triple neck ({names})", "三 neck（{names}）"),
+        "neck.heads.stages": ("one pyramid ({names})", "一个金字塔（{names}）"),
+        "neck.heads.decoder": ("one branch ({names})", "一个分支（{names}）"),
+        "neck.levels": ("{n} levels, {kept} kept (scalp={scalp})", "{n} 层，保留 {kept} 层（scalp={scalp}）"),
+        "neck.levels.one": ("×4 upscaling", "×4 上采样"),
+        "neck.builder": ("upstream: {builder}", "上游：{builder}"),
+        "neck.files": ("read in: {files}", "出处：{files}"),
+        "neck.note.shape": (
+            "Traced on your input {shape}; upstream feeds {upstream}.",
+            "在你给的输入 {shape} 上追踪；上游的输入是 {upstream}。",
+        ),
+        "neck.note.vitdet_geometry": (
+            "A 1280-channel 64² map is detectron2's ViTDet-H geometry (ViT-H, 1024-px images, 16-px patches), "
+            "whose own pyramid adds LayerNorms and drops the conv biases: --preset vitdet-h. SAM 3 itself feeds "
+            "1×1024×72² (embed_dim 1024, 1008-px images, 14-px patches).",
+            "1280 通道、64² 的特征图是 detectron2 ViTDet-H 的尺寸（ViT-H、1024 像素图像、16 像素 patch），"
+            "它自己的金字塔带 LayerNorm、卷积无偏置：--preset vitdet-h。SAM 3 本身的输入是 1×1024×72²"
+            "（embed_dim 1024、1008 像素图像、14 像素 patch）。",
+        ),
+        "neck.note.vitdet": (
+            "detectron2 adds p6 = max_pool2d(p5, k=1, s=2) (top_block LastLevelMaxPool: no parameters, no FLOPs), "
+            "not traced here.",
+            "detectron2 另有 p6 = max_pool2d(p5, k=1, s=2)（top_block LastLevelMaxPool：无参数、无 FLOPs），"
+            "此处不追踪。",
+        ),
+        "neck.note.mask_decoder": (
+            "Upstream adds the tracker's high-resolution features between the layers — dc1(x) + feat_s1 before the "
+            "LayerNorm, dc2(…) + feat_s0 before the last GELU (elementwise, not traced) — and runs it once per "
+            "object (batch = objects).",
+            "上游在层之间加上跟踪器的高分辨率特征——LayerNorm 前 dc1(x) + feat_s1，最后的 GELU 前 dc2(…) + feat_s0"
+            "（逐元素，不追踪）——并对每个目标各运行一次（batch = 目标数）。",
+        ),
         "neck.header": (
             "input {shape} (dim {dim}) · d_model {d_model} · scales {scales}{dual} · seed {seed}",
             "输入 {shape}（dim {dim}）· d_model {d_model} · 缩放 {scales}{dual} · 种子 {seed}",
+        ),
+        "neck.header_decoder": (
+            "input {shape} (transformer_dim {dim}) · seed {seed}",
+            "输入 {shape}（transformer_dim {dim}）· 种子 {seed}",
         ),
         "neck.dual": (" · dual (SAM 3 + SAM 2 twin)", " · 双 neck（SAM 3 + SAM 2 孪生分支）"),
         "neck.runtime": (
@@ -32,12 +75,9 @@ define(
         "neck.timer.cuda_events": ("CUDA events, one pass after a warm-up", "CUDA 事件，预热后单次运行"),
         "neck.timer.none": ("none (meta: shapes only)", "无（meta：只算形状）"),
         "neck.meta_name": ("shapes only, no memory", "只算形状，不占内存"),
-        "neck.note.sam3": (
-            "--preset sam3 builds what upstream's model builder builds: the dual neck (convs.* for the detector, "
-            "sam2_convs.* for the tracker). The last level ({scale}×) is computed and then dropped downstream "
-            "(SAM3VLBackbone(scalp=1)).",
-            "--preset sam3 与上游 model builder 一致：双 neck（convs.* 供检测器，sam2_convs.* 供跟踪器）。"
-            "最后一级（{scale}×）算完后在下游被丢弃（SAM3VLBackbone(scalp=1)）。",
+        "neck.note.scalp": (
+            "The last level ({scale}×) is computed, then dropped downstream (scalp={scalp}).",
+            "最后一级（{scale}×）算完后在下游被丢弃（scalp={scalp}）。",
         ),
         "neck.dropped": ("dropped downstream", "下游丢弃"),
         "neck.dropped_line": (
@@ -53,17 +93,49 @@ define(
             "{name}: {verdict} · {useful} of {scatter} MACs useful · phase gain — (random weights)",
             "{name}：{verdict} · {scatter} 次乘加中 {useful} 次有用 · 相位增益 —（随机权重）",
         ),
-        "neck.note.default": (
-            "Note: no --shape or --preset given, so this is the explainer's 1×1280×64×64 (SAM 1's ViT-H "
-            "geometry); the shipped SAM 3 is 1024 channels at 72×72: --preset sam3.",
-            "注：未给 --shape 或 --preset，使用讲解文中的 1×1280×64×64（SAM 1 ViT-H 的尺寸）；"
-            "实际发布的 SAM 3 是 1024 通道、72×72：--preset sam3。",
+        "neck.audit_line_trained": (
+            "{name}: {verdict} · {useful} of {scatter} MACs useful · phase-gain index {index} "
+            "(worst channel {channel}; median {median}){flag}",
+            "{name}：{verdict} · {scatter} 次乘加中 {useful} 次有用 · 相位增益指数 {index}"
+            "（最差通道 {channel}；中位数 {median}）{flag}",
         ),
+        "neck.audit_line_missing": (
+            "{name}: {verdict} · {useful} of {scatter} MACs useful · phase gain — (not in the checkpoint)",
+            "{name}：{verdict} · {scatter} 次乘加中 {useful} 次有用 · 相位增益 —（检查点中没有）",
+        ),
+        "neck.flagged": (" · over the {threshold} threshold", " · 超过阈值 {threshold}"),
+        "neck.weights": (
+            "Weights: {path} ({format}) · prefix {prefix} · {loaded} of {total} neck tensors loaded · "
+            "{other} other keys left alone",
+            "权重：{path}（{format}）· 前缀 {prefix} · 载入 neck 的 {total} 个张量中的 {loaded} 个 · "
+            "其余 {other} 个键未用",
+        ),
+        "neck.weights.missing": ("missing (random weights kept): {keys}", "缺失（保留随机权重）：{keys}"),
+        "neck.weights.unexpected": ("unexpected (not in this neck): {keys}", "多余（不属于此 neck）：{keys}"),
+        "neck.note.default": (
+            "Note: no --shape or --preset given: SAM 3's image model at its own input (--preset sam3).",
+            "注：未给 --shape 或 --preset：SAM 3 图像模型及其自身输入（--preset sam3）。",
+        ),
+        "neck.pos": ("position_encoding", "位置编码"),
+        "neck.pos_op": ("sine, 256 ch · cache {cache}", "正弦，256 通道 · 缓存 {cache}"),
+        "neck.cache.miss": ("miss", "未命中"),
+        "neck.cache.precomputed": ("hit (precomputed)", "命中（预计算）"),
+        "neck.cache.cached": ("hit ({by})", "命中（{by}）"),
+        "neck.pos_memory": (
+            "Position encodings (upstream, not run here): {total} for every level's 256-channel sine map "
+            "(float32{cast}); the encoder's cache holds {cache} (precomputed for 252², 126², 63², 31² on "
+            "device=\"cuda\", plus every missed size).",
+            "位置编码（上游，此处不运行）：每层 256 通道的正弦图共 {total}（float32{cast}）；"
+            "编码器缓存占 {cache}（在 device=\"cuda\" 上预计算 252²、126²、63²、31²，另加每个未命中的尺寸）。",
+        ),
+        "neck.pos_cast": (" + the .to(dtype) copies", " + .to(dtype) 副本"),
         "neck.branch_title": (
             "{name} · scale {scale} · {inp} → {out}",
             "{name} · 缩放 {scale} · {inp} → {out}",
         ),
         "neck.twin": ("SAM 2 twin", "SAM 2 孪生分支"),
+        "neck.head.interactive_convs": ("interactive head", "交互分支"),
+        "neck.head.propagation_convs": ("propagation head", "传播分支"),
         "neck.col.layer": ("layer", "层"),
         "neck.col.op": ("op", "运算"),
         "neck.col.shapes": ("in → out", "输入 → 输出"),
@@ -111,9 +183,10 @@ define(
         ),
         "neck.fan_in_note": (
             "fan-in: input cells feeding each output cell, per input channel (k=2, s=2: exactly one — no overlap, "
-            "no gaps). FLOPs = 2 × multiply-adds (FlopCounterMode's convention; GELU, max-pool and bias: 0).",
+            "no gaps). FLOPs = 2 × multiply-adds (FlopCounterMode's convention; GELU, LayerNorm, max-pool and "
+            "bias: 0).",
             "每格来源：每个输出格（每个输入通道）由几个输入格贡献（k=2, s=2：恰好 1 个，无重叠、无空洞）。"
-            "FLOPs = 2 × 乘加次数（FlopCounterMode 的口径；GELU、最大池化和偏置计 0）。",
+            "FLOPs = 2 × 乘加次数（FlopCounterMode 的口径；GELU、LayerNorm、最大池化和偏置计 0）。",
         ),
         "neck.verify_title": (
             "--verify: each ConvTranspose2d output against the NumPy engine (float64) on the same input",
@@ -186,7 +259,9 @@ def _fan_in(value: list[int] | None, lang: str) -> str:
 
 
 def _branch_title(branch, lang: str) -> str:
-    name = branch.name + (f" ({t('neck.twin', lang)})" if branch.group == "sam2_convs" else "")
+    label = {"sam2_convs": "neck.twin", "interactive_convs": "neck.head.interactive_convs",
+             "propagation_convs": "neck.head.propagation_convs"}.get(branch.group)
+    name = branch.name + (f" ({t(label, lang)})" if label else "")
     if branch.dropped:
         name += f" · {t('neck.dropped', lang)}"
     return t("neck.branch_title", lang, name=name, scale=f"{branch.scale:g}", inp=shape_text(branch.in_shape),
@@ -235,6 +310,11 @@ def branch_tree(branch, lang: str = "en") -> Tree:
             parts.append(f"{t('neck.col.fan_in', lang)} {_fan_in(layer.fan_in, lang)}")
         line.append("\n" + " · ".join(parts), style="dim")
         tree.add(Group(node, line))
+    pos = branch.position
+    if pos is not None:
+        node = Text(t("neck.pos", lang), style="dim")
+        node.append(f"  {_pos_op(pos, lang)}\n{shape_text(pos.shape)} · {human_bytes(pos.bytes)}", style="dim")
+        tree.add(node)
     totals = f"{t('neck.total', lang)}: {si(branch.params)} {t('neck.col.params', lang)} · {si(branch.flops, 'FLOP')}"
     if branch.time_ms is not None:
         totals += f" · {time_text(branch.time_ms)}"
@@ -261,7 +341,16 @@ def branch_table(branch, lang: str = "en") -> Table:
             _formula(layer), si(layer.params), si(layer.flops), human_bytes(layer.out_bytes),
             time_text(layer.time_ms), _fan_in(layer.fan_in, lang),
         )
+    pos = branch.position
+    if pos is not None:
+        table.add_row(t("neck.pos", lang), _pos_op(pos, lang), f"→ {shape_text(pos.shape)}", "", "", "",
+                      human_bytes(pos.bytes), "", "", style="dim")
     return table
+
+
+def _pos_op(pos, lang: str) -> str:
+    cache = t(f"neck.cache.{pos.cache}", lang, by=pos.cached_by or "")
+    return t("neck.pos_op", lang, cache=cache)
 
 
 def summary_table(trace: NeckTrace, lang: str = "en") -> Table:
@@ -301,9 +390,40 @@ def audit_lines(trace: NeckTrace, lang: str = "en") -> Text | None:
         lo, hi = la.overlap_per_cell
         verdict = verdict_short("even" if la.overlap == "none" else la.overlap, (lo, hi), lang)
         text.append("\n")
-        text.append(t("neck.audit_line", lang, name=la.name, verdict=verdict, useful=si(la.macs_useful),
-                      scatter=si(la.macs_scatter)))
+        common = dict(name=la.name, verdict=verdict, useful=si(la.macs_useful), scatter=si(la.macs_scatter))
+        pg = la.phase_gain
+        if pg is not None:
+            flag = t("neck.flagged", lang, threshold=f"{pg.threshold:g}") if pg.flagged else ""
+            text.append(t("neck.audit_line_trained", lang, index=f"{pg.worst:.3g}", channel=pg.worst_channel,
+                          median=f"{pg.median:.3g}", flag=flag, **common), style="bold red" if pg.flagged else "")
+        elif report.weights.real:
+            text.append(t("neck.audit_line_missing", lang, **common))
+        else:
+            text.append(t("neck.audit_line", lang, **common))
     return text
+
+
+def weights_lines(trace: NeckTrace, lang: str = "en") -> Text | None:
+    w = trace.weights
+    if w is None:
+        return None
+    text = Text(t("neck.weights", lang, path=w.path, format=w.format, prefix=repr(w.prefix), loaded=len(w.loaded),
+                  total=len(w.loaded) + len(w.missing), other=w.other_keys), style="bold")
+    for key, keys in (("neck.weights.missing", w.missing), ("neck.weights.unexpected", w.unexpected)):
+        if keys:
+            shown = ", ".join(keys[:8]) + (f", … ({len(keys)})" if len(keys) > 8 else "")
+            text.append("\n")
+            text.append(t(key, lang, keys=shown), style="yellow")
+    return text
+
+
+def position_line(trace: NeckTrace, lang: str = "en") -> Text | None:
+    m = trace.memory
+    if not m.position_bytes:
+        return None
+    cast = t("neck.pos_cast", lang) if trace.dtype != "float32" else ""
+    return Text(t("neck.pos_memory", lang, total=human_bytes(m.position_bytes), cast=cast,
+                  cache=human_bytes(m.position_cache_bytes)), style="dim")
 
 
 def verify_table(trace: NeckTrace, lang: str = "en") -> Table:
@@ -323,27 +443,67 @@ def verify_table(trace: NeckTrace, lang: str = "en") -> Table:
     return table
 
 
-def header(trace: NeckTrace, lang: str = "en") -> Text:
+def summary_line(trace: NeckTrace, lang: str = "en") -> str:
+    """``sam3: single neck (convs) · 4 levels, 3 kept (scalp=1) · 7,802,112 params · 214.88 GFLOPs at 1×1024×72²``."""
     cfg = trace.config
-    text = Text(t("neck.title", lang), style="bold")
+    if cfg.family == "vitdet":
+        heads = t("neck.heads.stages", lang, names=", ".join(b.name for b in trace.branches))
+    elif cfg.family == "mask_decoder":
+        heads = t("neck.heads.decoder", lang, names="output_upscaling")
+    else:
+        heads = t(f"neck.heads.{min(len(cfg.heads), 3)}", lang, names=", ".join(cfg.heads))
+    if cfg.family == "mask_decoder":
+        levels = t("neck.levels.one", lang)
+    else:
+        levels = t("neck.levels", lang, n=len(cfg.scales), kept=len(cfg.scales) - cfg.scalp, scalp=cfg.scalp)
+    flops = trace.flops_counted if trace.flops_counted is not None else trace.flops
+    return t("neck.summary", lang, preset=cfg.preset, heads=heads, levels=levels, params=f"{trace.params:,}",
+             gflops=f"{flops / 1e9:.2f}", shape=shape_text(cfg.shape))
+
+
+def header(trace: NeckTrace, lang: str = "en") -> Text:
+    from ..neck.presets import PRESETS
+
+    cfg = trace.config
+    spec = cfg.spec
+    text = Text(t("neck.title", lang, model=spec.model, preset=cfg.preset), style="bold")
     text.append("\n")
-    text.append(t(
-        "neck.header", lang, shape=shape_text(cfg.shape), dim=cfg.dim, d_model=cfg.d_model,
-        scales=", ".join(f"{s:g}" for s in cfg.scales), dual=t("neck.dual", lang) if cfg.dual else "",
-        seed=cfg.seed,
-    ))
+    text.append(summary_line(trace, lang), style="bold")
+    text.append("\n")
+    text.append(t("neck.builder", lang, builder=PRESETS[cfg.builder_heads].builder))
+    text.append("\n")
+    text.append(t("neck.files", lang, files=spec.files), style="dim")
+    text.append("\n")
+    if cfg.family == "mask_decoder":
+        text.append(t("neck.header_decoder", lang, shape=shape_text(cfg.shape), dim=cfg.dim, seed=cfg.seed))
+    else:
+        text.append(t(
+            "neck.header", lang, shape=shape_text(cfg.shape), dim=cfg.dim, d_model=cfg.d_model,
+            scales=", ".join(f"{s:g}" for s in cfg.scales), dual=t("neck.dual", lang) if cfg.dual else "",
+            seed=cfg.seed,
+        ))
     text.append("\n")
     name = t("neck.meta_name", lang) if trace.device == "meta" else trace.device_name
     text.append(t(
         "neck.runtime", lang, device=trace.device, name=name, dtype=trace.dtype,
         torch=trace.torch_version, timer=t(f"neck.timer.{trace.timer}", lang),
     ))
+    notes = []
     if "default" in trace.notes:
+        notes.append(t("neck.note.default", lang))
+    if cfg.family == "sam3" and cfg.dim == 1280 and cfg.shape[2:] == (64, 64):
+        notes.append(t("neck.note.vitdet_geometry", lang))
+    elif cfg.shape != spec.shape:
+        notes.append(t("neck.note.shape", lang, shape=shape_text(cfg.shape), upstream=shape_text(spec.shape)))
+    if cfg.scalp:
+        notes.append(t("neck.note.scalp", lang, scale=f"{cfg.scales[-1]:g}", scalp=cfg.scalp))
+    if cfg.family == "vitdet":
+        notes.append(t("neck.note.vitdet", lang))
+    if cfg.family == "mask_decoder":
+        notes.append(t("neck.note.mask_decoder", lang))
+    for note in notes:
         text.append("\n")
-        text.append(t("neck.note.default", lang), style="yellow")
-    if cfg.scalp and cfg.dual:
-        text.append("\n")
-        text.append(t("neck.note.sam3", lang, scale=f"{cfg.scales[-1]:g}"), style="yellow")
+        text.append(note, style="yellow")
     return text
 
 
@@ -385,11 +545,14 @@ def render_trace(trace: NeckTrace, lang: str = "en") -> RenderableType:
     for branch in trace.branches:
         parts.append(BranchView(branch, lang))
     parts.append(summary_table(trace, lang))
-    for extra in (dropped_line(trace, lang), audit_lines(trace, lang)):
+    for extra in (dropped_line(trace, lang), weights_lines(trace, lang), audit_lines(trace, lang)):
         if extra is not None:
             parts.append(extra)
     parts.append(Text(t("neck.fan_in_note", lang), style="dim"))
     parts.append(memory_line(trace, lang))
+    pos_line = position_line(trace, lang)
+    if pos_line is not None:
+        parts.append(pos_line)
     parts.append(Text(""))
     parts.append(checks(trace, lang))
     if trace.verified:
