@@ -10,6 +10,7 @@ from upstream's ``__init__`` code.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -185,6 +186,8 @@ def test_weights_map_upstream_keys_and_report_the_trained_phase_gain(tmp_path):
     # the module ran with the checkpoint's weights
     data = trace.to_dict()
     assert data["weights"]["loaded"] == 22 and data["input"]["preset"] == "sam3"
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "neck-json.md").read_text(encoding="utf-8")
+    assert all(f"`{key}`" in doc for key in data["weights"])
     assert data["audit"]["layers"][0]["phase_gain_index"] == pytest.approx(0.0, abs=1e-12)
 
 
@@ -263,3 +266,19 @@ def test_cli_names_the_preset_builder_and_the_1280_geometry():
 def test_one_line_summaries(preset, line):
     r = runner.invoke(app, ["neck", "--preset", preset, "--device", "meta"], env={"COLUMNS": "250"})
     assert r.exit_code == 0 and line in " ".join(r.stdout.split())
+
+
+def test_cli_weights_report_and_errors(tmp_path):
+    cfg = make_config(preset="sam3-mask-decoder", shape="1x16x4x4", device="meta")
+    module = build_for(cfg, "cpu")
+    state = {"tracker.sam_mask_decoder." + k: v for k, v in module.state_dict().items()}
+    path = tmp_path / "tracker.pt"
+    torch.save(state, path)
+    r = runner.invoke(app, ["neck", "--preset", "sam3-mask-decoder", "--shape", "1x16x4x4", "--device", "cpu",
+                            "--weights", str(path)], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert r.exit_code == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "prefix 'tracker.sam_mask_decoder.' · 6 of 6 neck tensors loaded" in out
+    assert "output_upscaling.0: no overlap, no gaps" in out and "phase-gain index" in out
+    bad = runner.invoke(app, ["neck", "--weights", str(tmp_path / "x.bin")])
+    assert bad.exit_code == 1 and bad.stderr.count("\n") == 1 and ".bin is not read" in bad.stderr
