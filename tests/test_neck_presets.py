@@ -282,3 +282,26 @@ def test_cli_weights_report_and_errors(tmp_path):
     assert "output_upscaling.0: no overlap, no gaps" in out and "phase-gain index" in out
     bad = runner.invoke(app, ["neck", "--weights", str(tmp_path / "x.bin")])
     assert bad.exit_code == 1 and bad.stderr.count("\n") == 1 and ".bin is not read" in bad.stderr
+
+
+def test_a_full_size_checkpoint_with_upstreams_names_and_shapes(tmp_path):
+    """sam3.pt's layout at SAM 3's own sizes (float16 safetensors, as converted checkpoints ship), on meta."""
+    from safetensors.torch import save_file
+
+    shapes = {"convs.0.dconv_2x2_0.weight": (1024, 512, 2, 2), "convs.0.dconv_2x2_0.bias": (512,),
+              "convs.0.dconv_2x2_1.weight": (512, 256, 2, 2), "convs.0.dconv_2x2_1.bias": (256,),
+              "convs.1.dconv_2x2.weight": (1024, 512, 2, 2), "convs.1.dconv_2x2.bias": (512,),
+              "convs.2.conv_1x1.weight": (256, 1024, 1, 1), "convs.2.conv_3x3.weight": (256, 256, 3, 3)}
+    gen = torch.Generator().manual_seed(0)
+    prefix = "detector.backbone.vision_backbone."
+    state = {prefix + k: torch.randn(s, generator=gen).half() for k, s in shapes.items()}
+    state[prefix + "sam2_convs.0.dconv_2x2_0.weight"] = torch.zeros(1024, 512, 2, 2, dtype=torch.float16)
+    path = tmp_path / "sam3.safetensors"
+    save_file(state, str(path))
+    trace = trace_neck(make_config(preset="sam3", device="meta", weights=str(path)))
+    w = trace.weights
+    assert sorted(w.loaded) == sorted(shapes) and len(w.missing) == 22 - len(shapes)
+    assert w.unexpected == [prefix + "sam2_convs.0.dconv_2x2_0.weight"]
+    assert [r.name for r in trace.audit.layers if r.phase_gain is not None] == [
+        "convs.0.dconv_2x2_0", "convs.0.dconv_2x2_1", "convs.1.dconv_2x2"]
+    assert all(r.phase_gain.worst > 0.01 for r in trace.audit.layers)  # random kernels ripple
