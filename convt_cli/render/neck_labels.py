@@ -114,7 +114,7 @@ define(
         "neck.cache.precomputed": ("hit (precomputed)", "命中（预计算）"),
         "neck.cache.cached": ("hit ({by})", "命中（{by}）"),
         "neck.pos_memory": (
-            "Position encodings (upstream, not run here): {total} for every level's 256-channel sine map "
+            "Position encodings (upstream, not run here): every level's 256-channel sine map, {total} in all "
             "(float32{cast}); the encoder's cache holds {cache} (precomputed for 252², 126², 63², 31² on "
             "device=\"cuda\", plus every missed size).",
             "位置编码（上游，此处不运行）：每层 256 通道的正弦图共 {total}（float32{cast}）；"
