@@ -17,7 +17,8 @@ SHORT = {
     "shape": "写出输出尺寸公式，或搜索能得到目标尺寸的参数。",
     "compare": "并排比较同一输入的最近邻、双线性和 ConvTranspose2d 上采样。",
     "audit": "审计你的模型中每个转置卷积和上采样运算：形状、代价、棋盘效应。",
-    "neck": "SAM 3 neck 预设：逐层追踪形状、参数、FLOPs、内存和时间。",
+    "neck": "SAM 3 的 neck（图像、视频、3.1）、ViTDet-H 金字塔与 SAM 3 mask decoder 上采样："
+            "逐层追踪形状、参数、FLOPs、内存和时间。",
     "port": "同一个转置卷积在另一个框架中的写法：全部参数、权重转换、额外操作与验证。",
 }
 
@@ -100,14 +101,19 @@ COMMANDS: dict[str, dict[str, str]] = {
         "no_color": "不输出颜色代码。",
     },
     "neck": {
-        "": "构建 SAM 3 的 ViTDet neck（audit 的 SAM 3 预设），运行它，并显示每一层对张量做了什么：形状、参数、"
+        "": "按上游的构建方式构建 neck（默认 SAM 3 的），运行它，并显示每一层对张量做了什么：形状、参数、"
             "FLOPs、内存和时间。\n\n"
-            "示例：convt neck --shape 1x1280x64x64 --verify（或 --preset sam3，或 --device meta）",
+            "示例：convt neck --preset sam3.1 --device meta（或 --preset sam3-video、vitdet-h、--shape 1x1280x64x64）",
         "shape": "输入特征图 N×C×H×W：1x1280x64x64、1,1280,64,64 或 '(1, 1280, 64, 64)'。",
-        "preset": "sam3（1×1024×72×72，实际发布的模型）或 explainer（1×1280×64×64）。",
+        "preset": "按上游构建的对象：sam3（图像模型的单 neck，默认）、sam3-video（双 neck）、sam3.1（三 neck）、"
+                  "vitdet-h（detectron2 的 ViTDet-H 金字塔，1×1280×64×64）或 sam3-mask-decoder（跟踪器 mask decoder "
+                  "的上采样）。--shape 替换其输入。",
         "d_model": "每个分支的输出通道数。",
-        "scales": "缩放系数，取自 4、2、1 和 0.5（与上游相同）。",
-        "dual": "加上 SAM 2 的孪生分支（sam2_convs）；--preset sam3 时默认开启，与上游构建方式相同。",
+        "scales": "缩放系数，取自 4、2、1 和 0.5（与上游相同；默认取预设的）。",
+        "dual": "SAM 3 的双 neck（视频模型：convs + SAM 2 孪生分支 sam2_convs）或单 neck（图像模型）；默认取预设的。",
+        "scalp": "下游丢弃的层数，从最低分辨率开始（默认取预设的：sam3 为 1，sam3.1 为 0，仅在丢弃 0.5 层时）。",
+        "weights": "真实检查点（.pt/.pth 用 torch.load(weights_only=True) 读取，或 .safetensors）："
+                   "把上游的键映射到 neck，列出缺失/多余的键，给出训练后反卷积的相位增益指数。",
         "seed": "随机权重和输入的种子。",
         "device": "auto（有 CUDA 用 CUDA，否则 CPU）、cpu、cuda 或 meta（只算形状）。",
         "dtype": "float32、float16 或 bfloat16。",
@@ -125,7 +131,7 @@ COMMANDS: dict[str, dict[str, str]] = {
         "scale": "放大倍数；也是 ConvTranspose 的 stride。",
         "padding": "ConvTranspose 的 padding。",
         "output_padding": "ConvTranspose 的 output_padding。",
-        "channels": "代价表的 C_in,C_out；1280,640 是 SAM 1 ViT-H neck 的第一层上采样"
+        "channels": "代价表的 C_in,C_out；1280,640 是 detectron2 ViTDet-H 金字塔的第一层上采样"
                     "（实际发布的 SAM 3 为 1024,512）。",
         "size": "代价表的空间尺寸 HxW。",
         "precision": "显示的小数位数（0-10）。",

@@ -20,7 +20,7 @@ from .shapes import ConvTransposeParams, OverlapVerdict, output_shape, overlap_v
 
 DEFAULT_INPUT = np.arange(1, 17, dtype=np.int64).reshape(4, 4)  # the explainer's 4×4 grid 1..16
 DEFAULT_KERNEL = np.array([[1, 0], [0, 1]], dtype=np.int64)  # the explainer's 2×2 kernel
-DEFAULT_CHANNELS = (1280, 640)  # SAM 1 ViT-H's first neck upsampling: ConvTranspose2d(1280, 640, 2, 2)
+DEFAULT_CHANNELS = (1280, 640)  # ViTDet-H's first pyramid upsampling: ConvTranspose2d(1280, 640, 2, 2)
 DEFAULT_SIZE = (64, 64)
 OVERLAP_CASES = ((3, 2), (4, 2), (2, 2))  # (k, s): Distill's checkerboard, its fix, the SAM 3 choice
 OVERLAP_INPUT = 3  # the overlap maps scatter a 3×3 input of ones

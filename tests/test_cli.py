@@ -144,7 +144,7 @@ def test_help_metavars_and_usage():
     assert "Usage: convt shape [OPTIONS] SIZE\n" in shape_help
     compare_help = runner.invoke(app, ["compare", "--help"], env={"COLUMNS": "100"}).stdout
     assert "SAM 3's first layer" not in compare_help
-    assert "SAM 1's ViT-H" in " ".join(compare_help.split())
+    assert "detectron2's ViTDet-H pyramid" in " ".join(compare_help.split()) and "SAM 1" not in compare_help
 
 
 def test_unknown_language_in_the_environment_is_an_error_like_the_option():

@@ -16,7 +16,7 @@ from convt_cli import neck as neck_mod
 from convt_cli.errors import ConvtError
 from convt_cli.neck import build_neck, make_config, plan_neck, trace_neck
 
-PRESET_SIDES = {"explainer": [256, 128, 64, 32], "sam3": [288, 144, 72, 36]}
+SIDES = {"1x1280x64x64": [256, 128, 64, 32], "1x1024x72x72": [288, 144, 72, 36]}
 SMALL = "2x12x6x10"  # batch 2, non-square, dim 12 (dim//4 = 3)
 
 
@@ -27,28 +27,28 @@ def branch_outputs(trace):
 # ---------------------------------------------------------------- branch outputs (docs/semantics.md §4)
 
 
-@pytest.mark.parametrize("preset", ["explainer", "sam3"])
-def test_preset_branch_outputs_on_meta(preset):
-    trace = trace_neck(make_config(preset=preset, device="meta", dual=False))
-    assert branch_outputs(trace) == [[1, 256, s, s] for s in PRESET_SIDES[preset]]
+@pytest.mark.parametrize("shape", list(SIDES))
+def test_branch_outputs_on_meta(shape):
+    trace = trace_neck(make_config(shape=shape, device="meta", dual=False))
+    assert branch_outputs(trace) == [[1, 256, s, s] for s in SIDES[shape]]
     assert trace.shapes_ok and trace.device == "meta" and trace.timer == "none"
     assert all(layer.time_ms is None for layer in trace.layers)
 
 
-@pytest.mark.parametrize("preset", ["explainer", "sam3"])
-def test_plan_predicts_the_same_outputs_without_torch(preset):
-    plan = plan_neck(make_config(preset=preset))
-    convs = [b for b in plan.branches if b.group == "convs"]
-    assert len(plan.branches) == (8 if preset == "sam3" else 4)  # sam3: the dual neck, as upstream builds it
-    assert [list(b.layers[-1].out_shape) for b in convs] == [[1, 256, s, s] for s in PRESET_SIDES[preset]]
+@pytest.mark.parametrize("shape", list(SIDES))
+def test_plan_predicts_the_same_outputs_without_torch(shape):
+    plan = plan_neck(make_config(shape=shape))
+    assert len(plan.branches) == 4  # the image model's single neck, SAM 3's default
+    assert [list(b.layers[-1].out_shape) for b in plan.branches] == [[1, 256, s, s] for s in SIDES[shape]]
 
 
-def test_default_is_the_explainer_shape_with_a_note():
+def test_default_is_the_sam3_image_model_with_a_note():
     cfg = make_config()
-    assert cfg.shape == (1, 1280, 64, 64) and cfg.source == "default"
+    assert cfg.shape == (1, 1024, 72, 72) and cfg.source == "default" and cfg.preset == "sam3"
+    assert cfg.heads == ("convs",) and cfg.scalp == 1
     trace = trace_neck(make_config(device="meta", scales="1"))
     assert "default" in trace.notes
-    assert "default" not in trace_neck(make_config(preset="explainer", device="meta", scales="1")).notes
+    assert "default" not in trace_neck(make_config(preset="sam3", device="meta", scales="1")).notes
 
 
 def test_module_names_and_structure_follow_upstream():
@@ -91,7 +91,7 @@ def test_param_counts_equal_the_modules_numel(dim, d_model, dual):
 
 def test_param_count_of_the_first_transposed_conv_matches_facts():
     # ConvTranspose2d(c_in, c_out, 2, 2) has c_in·c_out·4 + c_out parameters.
-    plan = plan_neck(make_config(preset="explainer"))
+    plan = plan_neck(make_config(shape="1x1280x64x64"))
     assert plan.layers[0].path == "convs.0.dconv_2x2_0"
     assert plan.layers[0].params == 1280 * 640 * 4 + 640
 
@@ -106,7 +106,7 @@ def test_trace_records_the_built_modules_param_counts():
 
 def test_flops_of_the_first_transposed_conv_match_facts():
     # 2·c_in·c_out·4·H·W per image.
-    plan = plan_neck(make_config(preset="explainer"))
+    plan = plan_neck(make_config(shape="1x1280x64x64"))
     assert plan.layers[0].flops == 2 * 1280 * 640 * 4 * 64 * 64
 
 
@@ -280,7 +280,15 @@ def test_memory_estimate_counts_weights_input_and_the_largest_step():
         (dict(scales="4,,2"), "separated by commas"),
         (dict(scales="four"), "not a number"),
         (dict(preset="sam2"), "--preset 'sam2' is not known"),
-        (dict(preset="sam3", shape="1x8x4x4"), "not both"),
+        (dict(preset="explainer"), "--shape 1x1280x64x64"),
+        (dict(preset="sam3.1", dual=True), "--preset sam3.1 builds 3 fixed head(s)"),
+        (dict(preset="vitdet-h", scales="4,1"), "log2-contiguous"),
+        (dict(preset="sam3-mask-decoder", scales="2"), "one fixed ×4 branch"),
+        (dict(preset="sam3-mask-decoder", shape="1x4x8x8"), "at least 8 input channels"),
+        (dict(scalp=4), "--scalp 4 must be from 0 to 3"),
+        (dict(scalp=-1), "--scalp -1"),
+        (dict(weights="model.onnx"), "--weights 'model.onnx'"),
+        (dict(weights="no-such-file.pt"), "no such file"),
         (dict(device="tpu"), "--device 'tpu'"),
         (dict(dtype="float64"), "--dtype 'float64'"),
         (dict(d_model=0), "--d-model 0 must be at least 1"),
@@ -341,17 +349,14 @@ def test_the_trace_leaves_torchs_module_table_alone():
         assert "_dynamo" not in path.read_text(encoding="utf-8"), path
 
 
-# ---------------------------------------------------------------- the sam3 preset: dual neck, dropped level
+# ---------------------------------------------------------------- the sam3 presets: single, dual, dropped level
 
 
-def test_sam3_preset_is_the_dual_neck_with_the_last_level_dropped():
-    trace = trace_neck(make_config(preset="sam3", device="meta"))
+def test_sam3_video_preset_is_the_dual_neck_with_the_last_level_dropped():
+    trace = trace_neck(make_config(preset="sam3-video", device="meta"))
     assert trace.config.dual and trace.config.scalp == 1
     assert [b.name for b in trace.branches][-2:] == ["convs.3", "sam2_convs.3"]
     assert [b.dropped for b in trace.branches] == [False] * 6 + [True] * 2
-    # upstream's numbers at 1×1024×72²: 7,802,112 parameters and 107.44 G multiply-adds per neck
-    assert trace.params == 2 * 7_802_112
-    assert trace.flops == trace.flops_counted == 2 * 2 * 107_442_339_840
     # the dropped 36² level: conv_1x1 (1024→256) + conv_3x3 (256→256) at 36², per neck
     per_neck = 1024 * 256 * 36 * 36 + 256 * 256 * 9 * 36 * 36
     assert trace.dropped_flops == 2 * 2 * per_neck
@@ -359,11 +364,21 @@ def test_sam3_preset_is_the_dual_neck_with_the_last_level_dropped():
     assert data["totals"]["dropped_flops"] == trace.dropped_flops and data["config"]["scalp"] == 1
 
 
-def test_sam3_preset_single_neck_on_request_and_other_shapes_drop_nothing():
-    single = trace_neck(make_config(preset="sam3", device="meta", dual=False))
+def test_sam3_preset_is_the_image_models_single_neck_and_dual_on_request():
+    single = trace_neck(make_config(preset="sam3", device="meta"))
     assert not single.config.dual and len(single.branches) == 4 and single.branches[-1].dropped
-    plain = trace_neck(make_config(shape=SMALL, device="meta"))
-    assert plain.config.scalp == 0 and not any(b.dropped for b in plain.branches)
+    dual = make_config(preset="sam3", dual=True)
+    assert dual.heads == ("convs", "sam2_convs") and dual.builder_heads == "sam3-video"
+    assert make_config(preset="sam3-video", dual=False).heads == ("convs",)
+
+
+def test_scalp_drops_the_half_level_only_unless_asked():
+    shaped = trace_neck(make_config(shape=SMALL, device="meta"))  # SAM 3's structure on another input
+    assert shaped.config.scalp == 1 and [b.dropped for b in shaped.branches] == [False] * 3 + [True]
+    assert make_config(scales="4,2,1").scalp == 0  # no 0.5 level: nothing of SAM 3's dropped
+    assert make_config(scales="0.5").scalp == 0  # one level stays
+    assert make_config(scales="4,2,1", scalp=1).scalp == 1  # --scalp applies literally
+    assert make_config(preset="sam3.1").scalp == 0 and make_config(preset="sam3.1", scales="4,2,1,0.5").scalp == 0
 
 
 def test_neck_records_its_transposed_convolutions_as_the_audit_does():
@@ -427,7 +442,7 @@ def test_device_resolution_with_and_without_a_gpu():
 
 
 def test_gpu_memory_guard_uses_the_free_memory():
-    plan = plan_neck(make_config(preset="explainer"))
+    plan = plan_neck(make_config(shape="1x1280x64x64"))
     assert neck_mod.check_memory(plan, "cuda", fake_torch(free=8 * 2**30)) == int(8 * 2**30 * 0.9)
     with pytest.raises(ConvtError, match="GPU memory.*--device meta"):
         neck_mod.check_memory(plan, "cuda", fake_torch(free=100 * 2**20))

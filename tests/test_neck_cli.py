@@ -57,28 +57,34 @@ def test_every_shape_spelling_gives_the_same_trace(spelling):
     assert [b["out_shape"] for b in data["branches"]] == [[1, 4, 24, 24], [1, 4, 12, 12], [1, 4, 6, 6], [1, 4, 3, 3]]
 
 
-@pytest.mark.parametrize("preset,sides", [("explainer", [256, 128, 64, 32]), ("sam3", [288, 144, 72, 36])])
-def test_presets_on_meta(preset, sides):
-    data = as_json(run("--preset", preset, "--device", "meta", "--json"))
+@pytest.mark.parametrize("args,sides,dual,dropped", [
+    (["--shape", "1x1280x64x64"], [256, 128, 64, 32], False, True),  # SAM 3's structure on the explainer's input
+    (["--preset", "sam3"], [288, 144, 72, 36], False, True),  # the image model: single neck
+    (["--preset", "sam3-video"], [288, 144, 72, 36], True, True),  # the video model: dual neck
+    (["--preset", "sam3.1"], [288, 144, 72], False, False),  # three heads, scalp=0
+])
+def test_presets_on_meta(args, sides, dual, dropped):
+    data = as_json(run(*args, "--device", "meta", "--json"))
     convs = [b for b in data["branches"] if b["group"] == "convs"]
     assert [b["out_shape"] for b in convs] == [[1, 256, s, s] for s in sides]
-    assert data["config"]["dual"] == (preset == "sam3")  # upstream always builds SAM 3's dual neck
-    assert [b["dropped"] for b in convs] == [False, False, False, preset == "sam3"]
+    assert data["config"]["dual"] is dual
+    assert [b["dropped"] for b in convs] == [False] * (len(sides) - 1) + [dropped]
     assert data["checks"] == {"shapes_ok": True, "flops_ok": True, "verify_ok": None}
     assert data["totals"]["flops"] == data["totals"]["flops_counted"]
 
 
-def test_default_run_notes_the_shipped_sam3_shape():
+def test_default_run_is_the_sam3_image_model():
     r = run("--device", "meta")
     assert r.exit_code == 0, r.stderr
-    assert "1×1280×64²" in r.stdout and "1024 channels at 72×72" in r.stdout and "--preset sam3" in r.stdout
-    assert "torch " + torch.__version__ in r.stdout
+    out = " ".join(r.stdout.split())
+    assert "1×1024×72²" in out and "no --shape or --preset given" in out and "(--preset sam3)" in out
+    assert "single neck (convs)" in out and "torch " + torch.__version__ in out
     r2 = run("--preset", "sam3", "--device", "meta")
-    assert "1024 channels at 72×72" not in r2.stdout and "1×1024×72²" in r2.stdout
+    assert "no --shape or --preset given" not in r2.stdout and "1×1024×72²" in r2.stdout
 
 
 def test_text_report_shows_each_layer_with_its_check_marks():
-    r = run(*SMALL, "--device", "cpu", env={"COLUMNS": "200"})
+    r = run(*SMALL, "--scalp", "0", "--device", "cpu", env={"COLUMNS": "200"})  # no dropped-level mark
     assert r.exit_code == 0, r.stderr
     out = r.stdout
     assert "ConvTranspose2d(12→6, k=2, s=2)" in out and "ConvTranspose2d(6→3, k=2, s=2)" in out
@@ -92,7 +98,7 @@ def test_text_report_shows_each_layer_with_its_check_marks():
 
 def test_json_records_are_complete_and_consistent():
     data = as_json(run(*SMALL, "--device", "cpu", "--dual", "--seed", "5", "--json"))
-    assert data["schema"] == "convt.neck/1" and data["device"] == "cpu" and data["timer"] == "perf_counter"
+    assert data["schema"] == "convt.neck/2" and data["device"] == "cpu" and data["timer"] == "perf_counter"
     assert data["config"]["seed"] == 5 and data["config"]["dual"] is True and len(data["branches"]) == 8
     for branch in data["branches"]:
         layers = branch["layers"]
@@ -243,7 +249,7 @@ def test_zh_error():
 
 @pytest.fixture(scope="module")
 def small_meta_trace():
-    return trace_neck(make_config(shape="1x12x6x6", d_model=4, device="meta", scales="4,0.5"))
+    return trace_neck(make_config(shape="1x12x6x6", d_model=4, device="meta", scales="4,0.5", scalp=0))
 
 
 def test_branch_is_a_table_when_wide_and_a_tree_when_narrow(small_meta_trace):

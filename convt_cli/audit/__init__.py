@@ -17,7 +17,9 @@ Nothing here prints; :mod:`convt_cli.render.audit` draws the records.
 # The audit's public surface for the other features (``convt neck`` builds on it); the contract in
 # pyproject.toml keeps neck/ out of the modules below.
 from .geometry import conv_record
+from .model import check_weights_path, one_line
 from .records import AuditReport, WeightsInfo
 from .trace import Timer, device_name, resolve_device
 
-__all__ = ["AuditReport", "Timer", "WeightsInfo", "conv_record", "device_name", "resolve_device"]
+__all__ = ["AuditReport", "Timer", "WeightsInfo", "check_weights_path", "conv_record", "device_name", "one_line",
+           "resolve_device"]

@@ -25,8 +25,8 @@ def register(app: typer.Typer) -> None:
         padding: Annotated[int, typer.Option("--padding", "-p", help="ConvTranspose padding.")] = 0,
         output_padding: Annotated[int, typer.Option("--output-padding", help="ConvTranspose output_padding.")] = 0,
         channels: Annotated[str, typer.Option(
-            "--channels", help="C_in,C_out for the cost table; 1280,640 is the first upsampling layer of SAM 1's "
-            "ViT-H neck (the shipped SAM 3's is 1024,512).")] = "1280,640",
+            "--channels", help="C_in,C_out for the cost table; 1280,640 is the first upsampling layer of "
+            "detectron2's ViTDet-H pyramid (the shipped SAM 3's is 1024,512).")] = "1280,640",
         size: Annotated[str, typer.Option("--size", help="Spatial size HxW for the cost table.")] = "64x64",
         precision: Annotated[int, typer.Option("--precision", help="Decimals shown (0-10).", min=0, max=10)] = 3,
         lang: LangOption = None,

@@ -1,4 +1,5 @@
-"""`convt neck` — the audit's SAM 3 preset: shapes, parameters, FLOPs, memory and time through the neck."""
+"""`convt neck` — SAM 3's necks (image, video, 3.1), ViTDet-H's pyramid and SAM 3's mask-decoder upscaling,
+layer by layer: shapes, parameters, FLOPs, memory and time."""
 
 from __future__ import annotations
 
@@ -18,15 +19,27 @@ def register(app: typer.Typer) -> None:
             "--shape", help="Input feature map N×C×H×W: 1x1280x64x64, 1,1280,64,64 or '(1, 1280, 64, 64)'.",
         )] = None,
         preset: Annotated[Optional[str], typer.Option(
-            "--preset", help="sam3 (1×1024×72×72, the shipped model) or explainer (1×1280×64×64).",
+            "--preset", help="What to build, as upstream builds it: sam3 (the image model's single neck, default), "
+            "sam3-video (dual neck), sam3.1 (triple neck), vitdet-h (detectron2's ViTDet-H pyramid, 1×1280×64×64) "
+            "or sam3-mask-decoder (the tracker's mask-decoder upscaling). --shape replaces its input.",
         )] = None,
         d_model: Annotated[int, typer.Option("--d-model", help="Output channels of every branch.")] = 256,
-        scales: Annotated[str, typer.Option(
-            "--scales", help="Scale factors, from 4, 2, 1 and 0.5 (as upstream).",
-        )] = "4,2,1,0.5",
+        scales: Annotated[Optional[str], typer.Option(
+            "--scales", help="Scale factors, from 4, 2, 1 and 0.5 (as upstream; default: the preset's).",
+            show_default=False,
+        )] = None,
         dual: Annotated[Optional[bool], typer.Option(
-            "--dual/--no-dual", help="Add the SAM 2 twin branches (sam2_convs); on by default with --preset sam3, "
-            "as upstream builds it.",
+            "--dual/--no-dual", help="SAM 3's dual neck (the video model's: convs + the SAM 2 twin sam2_convs) or "
+            "single neck (the image model's); default: the preset's.",
+        )] = None,
+        scalp: Annotated[Optional[int], typer.Option(
+            "--scalp", help="Levels dropped downstream, lowest resolution first (default: the preset's — sam3 1, "
+            "sam3.1 0 — while it drops the 0.5 level).", show_default=False,
+        )] = None,
+        weights: Annotated[Optional[str], typer.Option(
+            "--weights", help="A real checkpoint (.pt/.pth read with torch.load(weights_only=True), or "
+            ".safetensors): upstream's keys mapped onto the neck, missing/unexpected keys listed, the phase-gain "
+            "index of the trained deconvolutions.", show_default=False,
         )] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed for the random weights and input.")] = 0,
         device: Annotated[str, typer.Option(
@@ -40,16 +53,16 @@ def register(app: typer.Typer) -> None:
         lang: LangOption = None,
         no_color: NoColorOption = False,
     ) -> None:
-        """Build the SAM 3 ViTDet neck, run it, and show what every layer does to the tensor.
+        """Build a neck as upstream builds it (SAM 3's by default), run it, and show what every layer does.
 
-        Example: convt neck --shape 1x1280x64x64 --verify   (or --preset sam3, or --device meta)
+        Example: convt neck --preset sam3.1 --device meta   (or --preset sam3-video, vitdet-h, --shape 1x1280x64x64)
         """
         language = set_lang(lang)
         # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
         from ..neck import make_config, plan_neck
 
         config = make_config(shape=shape, preset=preset, d_model=d_model, scales=scales, dual=dual, seed=seed,
-                             device=device, dtype=dtype, verify=verify)
+                             device=device, dtype=dtype, verify=verify, scalp=scalp, weights=weights)
         plan = plan_neck(config, verify=verify)  # shape and size errors surface before torch is imported
         try:
             trace = _run(config, plan, verify, language, no_color, json_out)

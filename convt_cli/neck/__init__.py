@@ -1,4 +1,7 @@
-"""The SAM 3 ViTDet neck (upstream ``Sam3DualViTDetNeck``): build it with torch, run it, trace every layer.
+"""SAM 3's ViTDet necks (upstream ``Sam3DualViTDetNeck``, ``Sam3TriViTDetNeck``), detectron2's ViTDet-H
+pyramid and SAM 3's mask-decoder upscaling: build them with torch, run them, trace every layer.
+
+The presets (:mod:`.presets`) say which upstream builder and file each follows.
 
 Three steps, each usable on its own:
 
@@ -17,18 +20,15 @@ Nothing here prints; :mod:`convt_cli.render.neck` draws the records and ``--json
 """
 
 from ..audit import resolve_device
-from .build import branches_in_order, build_neck, count_flops
+from .build import branches_in_order, build_for, build_neck, count_flops
 from .checks import check_memory, verify_layer
 from .config import (
     CUDA_FREE_SHARE,
-    DEFAULT_PRESET,
-    DEFAULT_SCALES,
     DEVICES,
     DTYPES,
     HEADROOM,
     ITEMSIZE,
     MAX_NUMEL,
-    PRESETS,
     SCHEMA,
     SUPPORTED_SCALES,
     TF32_TOLERANCE,
@@ -38,14 +38,26 @@ from .config import (
     make_config,
     parse_scales,
 )
-from .plan import LayerSpec, MemoryEstimate, NeckPlan, PlannedBranch, PlannedLayer, branch_specs, plan_neck
+from .plan import (
+    LayerSpec,
+    MemoryEstimate,
+    NeckPlan,
+    PlannedBranch,
+    PlannedLayer,
+    PositionEncoding,
+    branch_names,
+    branch_specs,
+    plan_neck,
+)
+from .presets import DEFAULT_PRESET, PRESETS, Preset
 from .records import BranchRecord, LayerRecord, NeckTrace, VerifyRecord
 from .run import trace_neck
 
 __all__ = [
-    "CUDA_FREE_SHARE", "DEFAULT_PRESET", "DEFAULT_SCALES", "DEVICES", "DTYPES", "HEADROOM", "ITEMSIZE", "MAX_NUMEL",
+    "CUDA_FREE_SHARE", "DEFAULT_PRESET", "DEVICES", "DTYPES", "HEADROOM", "ITEMSIZE", "MAX_NUMEL",
     "PRESETS", "SCHEMA", "SUPPORTED_SCALES", "TF32_TOLERANCE", "TOLERANCES", "BranchRecord", "LayerRecord",
     "LayerSpec", "MemoryEstimate", "NeckConfig", "NeckPlan", "NeckTrace", "PlannedBranch", "PlannedLayer",
-    "VerifyRecord", "branch_specs", "branches_in_order", "build_neck", "check_memory", "count_flops",
+    "PositionEncoding", "Preset", "VerifyRecord", "branch_names", "branch_specs", "branches_in_order", "build_for",
+    "build_neck", "check_memory", "count_flops",
     "make_config", "parse_scales", "plan_neck", "resolve_device", "trace_neck", "verify_layer",
 ]

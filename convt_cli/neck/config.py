@@ -1,4 +1,4 @@
-"""The SAM 3 neck's options, checked before torch is imported (pure)."""
+"""The neck's options, checked before torch is imported (pure); the presets are in :mod:`.presets`."""
 
 from __future__ import annotations
 
@@ -6,15 +6,10 @@ from dataclasses import dataclass
 
 from ..errors import ConvtError
 from ..parsing import parse_number, parse_size_list
+from .presets import DEFAULT_PRESET, PRESETS, Preset, preset_names
 
-SCHEMA = "convt.neck/1"
-PRESETS: dict[str, tuple[int, int, int, int]] = {
-    "explainer": (1, 1280, 64, 64),  # the explainer's numbers: ViT-H / 1024 px geometry of SAM 1
-    "sam3": (1, 1024, 72, 72),  # the shipped SAM 3: embed_dim 1024, 1008 px, 14 px patches
-}
-DEFAULT_PRESET = "explainer"
+SCHEMA = "convt.neck/2"
 SUPPORTED_SCALES = (4.0, 2.0, 1.0, 0.5)
-DEFAULT_SCALES = "4,2,1,0.5"
 DEVICES = ("auto", "cpu", "cuda", "meta")
 DTYPES = ("float32", "float16", "bfloat16")
 ITEMSIZE = {"float32": 4, "float16": 2, "bfloat16": 2}
@@ -27,22 +22,34 @@ CUDA_FREE_SHARE = 0.9  # of the GPU's free memory
 HEADROOM = 1.5  # allocator caching and fragmentation (measured: see the README's neck section)
 
 
-
-
 @dataclass(frozen=True)
 class NeckConfig:
     """What to build and where to run it, already checked."""
 
     shape: tuple[int, int, int, int]
-    source: str  # "shape", "preset" or "default"
-    preset: str | None
+    source: str  # "shape" (--shape given), "preset" (--preset alone) or "default"
+    preset: str  # the structure: a key of PRESETS (default sam3)
     d_model: int
     scales: tuple[float, ...]
-    dual: bool
+    heads: tuple[str, ...]  # convs; convs + sam2_convs; convs + interactive_convs + propagation_convs; …
     seed: int
     device: str  # as requested: auto, cpu, cuda or meta
     dtype: str
     scalp: int = 0  # levels dropped downstream, lowest resolution first (upstream's SAM3VLBackbone: 1)
+    weights: str | None = None  # --weights: a checkpoint to load (checked to exist and be .pt/.pth/.safetensors)
+
+    @property
+    def spec(self) -> Preset:
+        return PRESETS[self.preset]
+
+    @property
+    def family(self) -> str:
+        return self.spec.family
+
+    @property
+    def dual(self) -> bool:
+        """SAM 3's dual neck: the SAM 2 twin ``sam2_convs`` is built."""
+        return "sam2_convs" in self.heads
 
     @property
     def dropped_levels(self) -> tuple[int, ...]:
@@ -53,6 +60,13 @@ class NeckConfig:
     def dim(self) -> int:
         """The ViT's channels (upstream: ``trunk.channel_list[-1]``)."""
         return self.shape[1]
+
+    @property
+    def builder_heads(self) -> str:
+        """The preset whose builder makes these heads (``--dual`` on sam3 is the video model's neck)."""
+        if self.family == "sam3" and self.preset in ("sam3", "sam3-video"):
+            return "sam3-video" if self.dual else "sam3"
+        return self.preset
 
 
 def _fmt_scale(scale: float) -> str:
@@ -92,14 +106,19 @@ def make_config(
     shape: str | None = None,
     preset: str | None = None,
     d_model: int = 256,
-    scales: str = DEFAULT_SCALES,
+    scales: str | None = None,
     dual: bool | None = None,
     seed: int = 0,
     device: str = "auto",
     dtype: str = "float32",
     verify: bool = False,
+    scalp: int | None = None,
+    weights: str | None = None,
 ) -> NeckConfig:
-    """Check every choice before torch is imported; one :class:`ConvtError` per mistake."""
+    """Check every choice before torch is imported; one :class:`ConvtError` per mistake.
+
+    ``preset`` picks the structure (default ``sam3``, the image model); ``shape`` replaces its input.
+    """
     dev = device.strip().lower()
     if dev not in DEVICES:
         raise ConvtError(
@@ -112,23 +131,19 @@ def make_config(
             f"--dtype {dtype!r} is not supported; use float32, float16 or bfloat16",
             zh=f"--dtype {dtype!r} 不受支持；请用 float32、float16 或 bfloat16",
         )
-    if shape is not None and preset is not None:
+    key = DEFAULT_PRESET if preset is None else preset.strip().lower()
+    if key not in PRESETS:
         raise ConvtError(
-            f"give --shape or --preset, not both (got --shape {shape!r} and --preset {preset!r})",
-            zh=f"--shape 与 --preset 只能选一个（收到 --shape {shape!r} 和 --preset {preset!r}）",
+            f"--preset {preset!r} is not known; use {preset_names()} (the explainer's 1×1280×64×64 is "
+            "--shape 1x1280x64x64)",
+            zh=f"未知的 --preset {preset!r}；请用 {preset_names()}"
+            "（讲解文中的 1×1280×64×64 请用 --shape 1x1280x64x64）",
         )
-    if preset is not None:
-        key = preset.strip().lower()
-        if key not in PRESETS:
-            raise ConvtError(
-                f"--preset {preset!r} is not known; use sam3 (1×1024×72×72) or explainer (1×1280×64×64)",
-                zh=f"未知的 --preset {preset!r}；请用 sam3（1×1024×72×72）或 explainer（1×1280×64×64）",
-            )
-        dims, source, preset_name = PRESETS[key], "preset", key
-    elif shape is not None:
-        dims, source, preset_name = _parse_shape(shape), "shape", None
+    spec = PRESETS[key]
+    if shape is not None:
+        dims, source = _parse_shape(shape), "shape"
     else:
-        dims, source, preset_name = PRESETS[DEFAULT_PRESET], "default", DEFAULT_PRESET
+        dims, source = spec.shape, ("default" if preset is None else "preset")
     if isinstance(d_model, bool) or not isinstance(d_model, int) or d_model < 1:
         raise ConvtError(
             f"--d-model {d_model} must be at least 1 (the neck's output channels; SAM 3 uses 256)",
@@ -139,9 +154,17 @@ def make_config(
             f"--seed {seed} must be a whole number from 0 to 2**63 - 1",
             zh=f"--seed {seed} 必须是 0 到 2**63 - 1 之间的整数",
         )
-    scale_values = parse_scales(scales)
+    heads = _heads(spec, dual)
+    scale_values = _scales(spec, scales)
     n, c, h, w = dims
-    for scale in sorted(set(scale_values), reverse=True):
+    if spec.family == "mask_decoder":
+        if c < 8:
+            raise ConvtError(
+                f"the mask decoder's upscaling needs at least 8 input channels (ConvTranspose2d to C // 4, then "
+                f"C // 8); the input has {c}",
+                zh=f"mask decoder 的上采样至少需要 8 个输入通道（先到 C // 4，再到 C // 8）；输入只有 {c} 个",
+            )
+    for scale in sorted(set(scale_values), reverse=True) if spec.family != "mask_decoder" else ():
         need = {4.0: 4, 2.0: 2}.get(scale, 1)
         if c < need:
             raise ConvtError(
@@ -161,13 +184,62 @@ def make_config(
             "--verify needs real values, but --device meta computes shapes only; use --device cpu or cuda",
             zh="--verify 需要真实数值，而 --device meta 只计算形状；请用 --device cpu 或 cuda",
         )
-    # The shipped SAM 3 (upstream's model_builder) always builds the dual neck and drops the last
-    # level downstream (SAM3VLBackbone(scalp=1)); --preset sam3 follows it, --no-dual opts out.
-    sam3 = preset_name == "sam3" and source == "preset"
+    if weights is not None:
+        from ..audit import check_weights_path
+
+        check_weights_path(weights)
     return NeckConfig(
-        shape=dims, source=source, preset=preset_name, d_model=d_model, scales=scale_values,
-        dual=sam3 if dual is None else bool(dual), seed=seed, device=dev, dtype=dt, scalp=1 if sam3 else 0,
+        shape=dims, source=source, preset=key, d_model=d_model, scales=scale_values, heads=heads, seed=seed,
+        device=dev, dtype=dt, scalp=_scalp(spec, scale_values, scalp), weights=weights,
     )
+
+
+def _heads(spec: Preset, dual: bool | None) -> tuple[str, ...]:
+    """The preset's heads; ``--dual``/``--no-dual`` switch SAM 3's image model and video model necks."""
+    if dual is None:
+        return spec.heads
+    if spec.name not in ("sam3", "sam3-video"):
+        raise ConvtError(
+            f"--dual/--no-dual choose between SAM 3's single neck (image model) and dual neck (video model); "
+            f"--preset {spec.name} builds {len(spec.heads)} fixed head(s): {', '.join(spec.heads)}",
+            zh=f"--dual/--no-dual 只在 SAM 3 的单 neck（图像模型）与双 neck（视频模型）之间选择；"
+            f"--preset {spec.name} 的分支组是固定的：{', '.join(spec.heads)}",
+        )
+    return ("convs", "sam2_convs") if dual else ("convs",)
+
+
+def _scales(spec: Preset, text: str | None) -> tuple[float, ...]:
+    if text is None:
+        return spec.scales
+    if spec.family == "mask_decoder":
+        raise ConvtError(
+            "--scales chooses the neck's pyramid levels; the mask decoder's upscaling is one fixed ×4 branch",
+            zh="--scales 选择 neck 的金字塔层级；mask decoder 的上采样是固定的一个 ×4 分支",
+        )
+    values = parse_scales(text)
+    if spec.family == "vitdet" and any(a != 2 * b for a, b in zip(values, values[1:])):
+        raise ConvtError(
+            f"--scales {text!r}: detectron2's SimpleFeaturePyramid needs each scale half the one before "
+            "(its strides must be log2-contiguous), e.g. 4,2,1,0.5 or 2,1",
+            zh=f"--scales {text!r}：detectron2 的 SimpleFeaturePyramid 要求每个缩放倍数是前一个的一半，例如 4,2,1,0.5",
+        )
+    return values
+
+
+def _scalp(spec: Preset, scales: tuple[float, ...], scalp: int | None) -> int:
+    """Upstream's ``scalp`` drops the last ``scalp`` levels. By default convt applies the preset's value
+    while it drops the 0.5 level it was written for; ``--scalp`` applies any value literally."""
+    if scalp is None:
+        if spec.scalp and scales[-1] == 0.5 and len(scales) > spec.scalp:
+            return spec.scalp
+        return 0
+    if isinstance(scalp, bool) or not isinstance(scalp, int) or not 0 <= scalp < len(scales):
+        raise ConvtError(
+            f"--scalp {scalp} must be from 0 to {len(scales) - 1}: it drops that many of the {len(scales)} "
+            "levels, lowest resolution first, and at least one must stay",
+            zh=f"--scalp {scalp} 必须在 0 到 {len(scales) - 1} 之间：丢弃最低分辨率的若干层，至少保留一层",
+        )
+    return scalp
 
 
 def _parse_shape(text: str) -> tuple[int, int, int, int]:

@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from .config import SCHEMA, NeckConfig
-from .plan import MemoryEstimate
+from .plan import MemoryEstimate, PositionEncoding
 
 
 @dataclass
@@ -58,6 +58,7 @@ class BranchRecord:
     layers: list[LayerRecord]
     complete: bool
     dropped: bool = False  # computed, then dropped downstream (SAM 3's scalp=1 drops the last level)
+    position: PositionEncoding | None = None  # upstream's sine map for this level (SAM 3 family; not run here)
 
     @property
     def params(self) -> int:
@@ -90,6 +91,7 @@ class NeckTrace:
     verified: bool = False
     notes: list[str] = field(default_factory=list)
     audit: object | None = None  # the audit's report of the transposed convolutions (convt_cli.audit.records)
+    weights: object | None = None  # --weights: convt_cli.neck.weights.NeckWeights
 
     @property
     def layers(self) -> list[LayerRecord]:
@@ -143,12 +145,20 @@ class NeckTrace:
     def to_dict(self) -> dict:
         """The JSON report (docs/neck-json.md)."""
         cfg = self.config
+        spec = cfg.spec
+        w = self.weights
         return {
             "schema": SCHEMA,
-            "input": {"shape": list(cfg.shape), "source": cfg.source, "preset": cfg.preset},
+            "input": {"shape": list(cfg.shape), "source": cfg.source, "preset": cfg.preset,
+                      "upstream_shape": list(spec.shape)},
             "config": {
-                "dim": cfg.dim, "d_model": cfg.d_model, "scales": list(cfg.scales), "dual": cfg.dual,
-                "scalp": cfg.scalp, "seed": cfg.seed, "device_requested": cfg.device,
+                "family": cfg.family, "model": spec.model, "builder": _builder(cfg), "files": spec.files,
+                "heads": list(cfg.heads), "dim": cfg.dim, "d_model": cfg.d_model, "scales": list(cfg.scales),
+                "dual": cfg.dual, "scalp": cfg.scalp, "seed": cfg.seed, "device_requested": cfg.device,
+            },
+            "weights": None if w is None else {
+                "path": w.path, "format": w.format, "prefix": w.prefix, "loaded": len(w.loaded),
+                "missing": w.missing, "unexpected": w.unexpected, "other_keys": w.other_keys,
             },
             "device": self.device, "device_name": self.device_name, "dtype": self.dtype,
             "torch_version": self.torch_version, "timer": self.timer,
@@ -158,6 +168,11 @@ class NeckTrace:
                     "name": b.name, "group": b.group, "index": b.index, "scale": b.scale,
                     "in_shape": b.in_shape, "out_shape": b.out_shape, "complete": b.complete,
                     "dropped": b.dropped, "layers": [_layer_dict(layer) for layer in b.layers],
+                    "position_encoding": None if b.position is None else {
+                        "shape": list(b.position.shape), "bytes": b.position.bytes,
+                        "cast_bytes": b.position.cast_bytes, "cache": b.position.cache,
+                        "cached_by": b.position.cached_by, "cache_bytes": b.position.cache_bytes,
+                    },
                     "totals": {"params": b.params, "flops": b.flops, "time_ms": b.time_ms},
                 }
                 for b in self.branches
@@ -172,6 +187,13 @@ class NeckTrace:
             "notes": list(self.notes),
             "audit": None if self.audit is None else self.audit.to_dict(),  # type: ignore[attr-defined]
         }
+
+
+def _builder(cfg) -> str:
+    """The upstream builder of what was built (``--dual`` on the image model's preset: the video model's)."""
+    from .presets import PRESETS
+
+    return PRESETS[cfg.builder_heads].builder
 
 
 def _layer_dict(layer: LayerRecord) -> dict:

@@ -2,7 +2,9 @@
 
 The timing, the device choice and the records of the transposed convolutions are the audit's
 (:mod:`convt_cli.audit.trace`, :func:`convt_cli.audit.conv_record`): ``convt neck`` is the
-audit's SAM 3 preset, with the neck's own per-layer table around it.
+audit's SAM 3 preset, with the neck's own per-layer table around it. With ``--weights`` the neck's
+tensors come from a real checkpoint (:mod:`.weights`) and the audit records the phase-gain index of
+the trained deconvolutions (:func:`convt_cli.audit.phase.phase_gain`, through ``conv_record``).
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..audit import AuditReport, Timer, WeightsInfo, conv_record, device_name, resolve_device
-from ..reference import torch_module
-from .build import branches_in_order, build_neck, count_flops
+from .build import branches_in_order, build_for, count_flops
 from .checks import check_memory, verify_layer
 from .config import NeckConfig
 from .plan import NeckPlan, plan_neck
@@ -28,6 +29,8 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
     the end (``path`` empty). Ctrl-C (KeyboardInterrupt) during the run stops it: the trace returned
     holds what completed and ``interrupted=True``.
     """
+    from ..reference import torch_module
+
     torch = torch_module()
     device = resolve_device(torch, config.device, config.dtype)
     plan = plan or plan_neck(config, verify=verify)
@@ -35,15 +38,23 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
     tdtype = getattr(torch, config.dtype)
     counted = count_flops(config)
 
+    weights = None
+    if config.weights is not None:
+        from .weights import read_neck_weights
+
+        shapes = {k: tuple(v.shape) for k, v in build_for(config, "meta").state_dict().items()}
+        weights = read_neck_weights(torch, config.weights, shapes, config.family, config.spec.prefixes)
     if device == "meta":
-        neck = build_neck(config.dim, config.d_model, config.scales, config.dual, device="meta").to(tdtype)
+        neck = build_for(config, "meta").to(tdtype)
         x0 = torch.empty(config.shape, device="meta", dtype=tdtype)
     else:
         # Built and drawn on the CPU in float32 so that a seed gives the same numbers on every device;
         # the caller's global RNG state is left as it was.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            neck = build_neck(config.dim, config.d_model, config.scales, config.dual, device="cpu")
+            neck = build_for(config, "cpu")
+        if weights is not None:
+            neck.load_state_dict(weights.tensors, strict=False)
         gen = torch.Generator().manual_seed(config.seed)
         x0 = torch.randn(config.shape, generator=gen).to(device=device, dtype=tdtype)
         neck = neck.to(device=device, dtype=tdtype)
@@ -66,11 +77,11 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
         done = 0
         timer = Timer(torch, device)
         try:
-            for group, index, branch in branches_in_order(neck):
-                pb = planned[f"{group}.{index}"]
+            for name, index, branch in branches_in_order(neck):
+                pb = planned[name]
                 record = BranchRecord(
-                    name=pb.name, group=group, index=index, scale=pb.scale, in_shape=list(config.shape),
-                    out_shape=None, layers=[], complete=False, dropped=index in dropped,
+                    name=pb.name, group=pb.group, index=index, scale=pb.scale, in_shape=list(config.shape),
+                    out_shape=None, layers=[], complete=False, dropped=index in dropped, position=pb.position,
                 )
                 records.append(record)
                 x = x0
@@ -113,25 +124,32 @@ def trace_neck(config: NeckConfig, *, verify: bool = False, progress: ProgressFn
             _warm_up(torch, neck, x0, device)
         records, done, interrupted = run_all()
 
+    if weights is not None:
+        info = WeightsInfo(weights.path, weights.format, True, "weights", weights.missing, weights.unexpected)
+    else:
+        info = WeightsInfo(None, None, False, "meta" if device == "meta" else "random")
+    trained = {} if weights is None else weights.tensors
     report = AuditReport(
-        model=f"SAM 3 neck ({config.preset or 'custom'})", source="python", input_shape=list(config.shape),
-        device=device, device_name=name, torch_version=str(torch.__version__),
-        weights=WeightsInfo(None, None, False, "meta" if device == "meta" else "random"),
-        layers=[_audit_record(i, lr, layer, drop) for i, (lr, layer, drop) in enumerate(audit_layers)],
+        model=f"{config.spec.model} (--preset {config.preset})", source="python", input_shape=list(config.shape),
+        device=device, device_name=name, torch_version=str(torch.__version__), weights=info,
+        layers=[_audit_record(i, lr, layer, drop, trained.get(f"{lr.path}.weight"))
+                for i, (lr, layer, drop) in enumerate(audit_layers)],
     )
     return NeckTrace(
         config=config, device=device, device_name=name, dtype=config.dtype,
         torch_version=str(torch.__version__), timer=timer_kind, memory=plan.memory, memory_budget=budget,
         branches=records, total_layers=total, completed_layers=done, interrupted=interrupted,
-        verified=verify and device != "meta", notes=notes, audit=report,
+        verified=verify and device != "meta", notes=notes, audit=report, weights=weights,
     )
 
 
-def _audit_record(index: int, lr: LayerRecord, layer, dropped: bool):
-    """The audit's record of one of the neck's transposed convolutions (random weights: no phase gain)."""
+def _audit_record(index: int, lr: LayerRecord, layer, dropped: bool, trained=None):
+    """The audit's record of one of the neck's transposed convolutions; with a checkpoint's weight
+    (``trained``), the phase-gain index of the trained kernel (random weights: none)."""
+    values = None if trained is None else trained.to(dtype=trained.dtype).double().numpy()
     record = conv_record(index, lr.path, type(layer).__name__, repr(layer), lr.in_shape, lr.out_shape,
                          tuple(layer.weight.shape), layer.stride, layer.padding, layer.dilation, layer.groups,
-                         layer.bias is not None, lr.params, None, lr.time_ms)
+                         layer.bias is not None, lr.params, values, lr.time_ms)
     record.dropped = dropped
     return record
 
@@ -144,7 +162,7 @@ def _warm_up(torch, neck, x0, device: str) -> None:
     load the kernels and start the threads without doubling the run.
     """
     x = x0 if device == "cuda" else x0[..., :2, :2]
-    for _group, _index, branch in branches_in_order(neck):
+    for _name, _index, branch in branches_in_order(neck):
         branch(x)
     if device == "cuda":
         torch.cuda.synchronize()

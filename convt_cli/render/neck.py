@@ -1,4 +1,5 @@
-"""Rich renderables for a :class:`convt_cli.neck.NeckTrace`: header, one table per branch, totals, checks.
+"""Rich renderables for a :class:`convt_cli.neck.NeckTrace`: header (preset, upstream builder and file), one
+table per branch (with its position encoding), totals, weights, checks.
 
 Reads the records only; computes nothing but formatting.
 """
@@ -12,138 +13,10 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from ..i18n import define, t
+from ..i18n import t
 from ..limits import human_bytes
 from ..neck import NeckTrace
-from .verdict import verdict_short
-
-define(
-    {
-        "neck.title": ("SAM 3 ViTDet neck", "SAM 3 ViTDet neck（特征金字塔）"),
-        "neck.header": (
-            "input {shape} (dim {dim}) · d_model {d_model} · scales {scales}{dual} · seed {seed}",
-            "输入 {shape}（dim {dim}）· d_model {d_model} · 缩放 {scales}{dual} · 种子 {seed}",
-        ),
-        "neck.dual": (" · dual (SAM 3 + SAM 2 twin)", " · 双 neck（SAM 3 + SAM 2 孪生分支）"),
-        "neck.runtime": (
-            "device {device} ({name}) · {dtype} · torch {torch} · time: {timer}",
-            "设备 {device}（{name}）· {dtype} · torch {torch} · 计时：{timer}",
-        ),
-        "neck.timer.perf_counter": ("perf_counter, one pass after a warm-up", "perf_counter，预热后单次运行"),
-        "neck.timer.cuda_events": ("CUDA events, one pass after a warm-up", "CUDA 事件，预热后单次运行"),
-        "neck.timer.none": ("none (meta: shapes only)", "无（meta：只算形状）"),
-        "neck.meta_name": ("shapes only, no memory", "只算形状，不占内存"),
-        "neck.note.sam3": (
-            "--preset sam3 builds what upstream's model builder builds: the dual neck (convs.* for the detector, "
-            "sam2_convs.* for the tracker). The last level ({scale}×) is computed and then dropped downstream "
-            "(SAM3VLBackbone(scalp=1)).",
-            "--preset sam3 与上游 model builder 一致：双 neck（convs.* 供检测器，sam2_convs.* 供跟踪器）。"
-            "最后一级（{scale}×）算完后在下游被丢弃（SAM3VLBackbone(scalp=1)）。",
-        ),
-        "neck.dropped": ("dropped downstream", "下游丢弃"),
-        "neck.dropped_line": (
-            "Dropped downstream (scalp=1): {branches} — {flops} ({macs} multiply-adds) computed and thrown away, "
-            "{share} of the neck.",
-            "下游丢弃（scalp=1）：{branches} — {flops}（{macs} 次乘加）算完即丢弃，占 neck 的 {share}。",
-        ),
-        "neck.audit_title": (
-            "Transposed convolutions, as convt audit records them:",
-            "转置卷积（与 convt audit 的记录相同）：",
-        ),
-        "neck.audit_line": (
-            "{name}: {verdict} · {useful} of {scatter} MACs useful · phase gain — (random weights)",
-            "{name}：{verdict} · {scatter} 次乘加中 {useful} 次有用 · 相位增益 —（随机权重）",
-        ),
-        "neck.note.default": (
-            "Note: no --shape or --preset given, so this is the explainer's 1×1280×64×64 (SAM 1's ViT-H "
-            "geometry); the shipped SAM 3 is 1024 channels at 72×72: --preset sam3.",
-            "注：未给 --shape 或 --preset，使用讲解文中的 1×1280×64×64（SAM 1 ViT-H 的尺寸）；"
-            "实际发布的 SAM 3 是 1024 通道、72×72：--preset sam3。",
-        ),
-        "neck.branch_title": (
-            "{name} · scale {scale} · {inp} → {out}",
-            "{name} · 缩放 {scale} · {inp} → {out}",
-        ),
-        "neck.twin": ("SAM 2 twin", "SAM 2 孪生分支"),
-        "neck.col.layer": ("layer", "层"),
-        "neck.col.op": ("op", "运算"),
-        "neck.col.shapes": ("in → out", "输入 → 输出"),
-        "neck.col.formula": ("formula", "公式预测"),
-        "neck.col.params": ("params", "参数"),
-        "neck.col.flops": ("FLOPs", "FLOPs"),
-        "neck.col.memory": ("out mem", "输出内存"),
-        "neck.col.time": ("time", "时间"),
-        "neck.col.fan_in": ("fan-in", "每格来源"),
-        "neck.total": ("total", "合计"),
-        "neck.not_run": ("(not run)", "（未运行）"),
-        "neck.summary_title": ("Totals", "总计"),
-        "neck.col.branch": ("branch", "分支"),
-        "neck.col.output": ("output", "输出"),
-        "neck.all": ("all branches", "全部分支"),
-        "neck.memory": (
-            "Memory estimate: {device} peak ≈ {peak}: 1.5×(weights {weights} + input {inp} + largest layer's "
-            "in + out + workspace {step}){host}{budget}",
-            "内存估计：{device} 峰值 ≈ {peak}：1.5×（权重 {weights} + 输入 {inp} + "
-            "最大一层的输入+输出+工作区 {step}）{host}{budget}",
-        ),
-        "neck.real_run": ("a real run's", "实际运行的"),
-        "neck.memory.host": (" · host extra {host} (staging, --verify)", " · 主机额外 {host}（暂存、--verify）"),
-        "neck.memory.budget": (" · budget {budget}", " · 预算 {budget}"),
-        "neck.check.shapes_ok": (
-            "✓ every executed shape equals the formula's prediction",
-            "✓ 每层实际形状都等于公式预测",
-        ),
-        "neck.check.shapes_bad": ("✗ some executed shapes differ from the formula", "✗ 有实际形状与公式预测不符"),
-        "neck.check.flops_ok": (
-            "✓ analytic FLOPs equal torch.utils.flop_counter.FlopCounterMode's count ({flops}) on every layer",
-            "✓ 每层解析 FLOPs 都等于 torch.utils.flop_counter.FlopCounterMode 的计数（{flops}）",
-        ),
-        "neck.check.flops_bad": (
-            "✗ analytic FLOPs differ from FlopCounterMode's on some layer",
-            "✗ 有层的解析 FLOPs 与 FlopCounterMode 不符",
-        ),
-        "neck.check.params_ok": (
-            "✓ parameter counts equal the built modules' sum(p.numel())",
-            "✓ 参数量等于所建模块的 sum(p.numel())",
-        ),
-        "neck.check.params_bad": (
-            "✗ some parameter counts differ from the formula",
-            "✗ 有参数量与公式不符",
-        ),
-        "neck.fan_in_note": (
-            "fan-in: input cells feeding each output cell, per input channel (k=2, s=2: exactly one — no overlap, "
-            "no gaps). FLOPs = 2 × multiply-adds (FlopCounterMode's convention; GELU, max-pool and bias: 0).",
-            "每格来源：每个输出格（每个输入通道）由几个输入格贡献（k=2, s=2：恰好 1 个，无重叠、无空洞）。"
-            "FLOPs = 2 × 乘加次数（FlopCounterMode 的口径；GELU、最大池化和偏置计 0）。",
-        ),
-        "neck.verify_title": (
-            "--verify: each ConvTranspose2d output against the NumPy engine (float64) on the same input",
-            "--verify：每个 ConvTranspose2d 的输出与 NumPy 引擎（float64）在同一输入上的对比",
-        ),
-        "neck.col.max_diff": ("max |Δ|", "最大 |Δ|"),
-        "neck.col.tolerance": ("rtol/atol", "rtol/atol"),
-        "neck.col.ratio": ("worst |Δ|/tol", "最差 |Δ|/容差"),
-        "neck.col.result": ("result", "结果"),
-        "neck.pass": ("✓ pass", "✓ 通过"),
-        "neck.fail": ("✗ FAIL", "✗ 不符"),
-        "neck.tol_rule": (
-            "tolerance per cell: atol + rtol·(|x|·|w| + |b|) with assert_close's rtol/atol for {dtype}; "
-            "the magnitude term grows with the reduction length C_in·k².",
-            "每格容差：atol + rtol·(|x|·|w| + |b|)，rtol/atol 取 assert_close 对 {dtype} 的默认值；"
-            "幅值项随归约长度 C_in·k² 增长。",
-        ),
-        "neck.verify_ok": ("Verified: every ConvTranspose2d layer matches the engine.",
-                           "验证通过：每个 ConvTranspose2d 层都与引擎一致。"),
-        "neck.verify_bad": ("Mismatch: {count} ConvTranspose2d layer(s) differ from the engine beyond tolerance.",
-                            "不一致：{count} 个 ConvTranspose2d 层与引擎的差超出容差。"),
-        "neck.interrupted": (
-            "Interrupted after {done} of {total} layers; the tables show what completed.",
-            "已在 {total} 层中的第 {done} 层后中断；表中是已完成的部分。",
-        ),
-        "neck.progress": ("running {path}", "运行 {path}"),
-        "neck.preparing": ("importing torch, building the neck, counting FLOPs…", "导入 torch、构建 neck、统计 FLOPs…"),
-    }
-)
+from . import neck_labels  # noqa: F401 - defines the neck.* labels
 
 
 def shape_text(shape: list[int] | tuple[int, ...] | None) -> str:
@@ -187,7 +60,9 @@ def _fan_in(value: list[int] | None, lang: str) -> str:
 
 
 def _branch_title(branch, lang: str) -> str:
-    name = branch.name + (f" ({t('neck.twin', lang)})" if branch.group == "sam2_convs" else "")
+    label = {"sam2_convs": "neck.twin", "interactive_convs": "neck.head.interactive_convs",
+             "propagation_convs": "neck.head.propagation_convs"}.get(branch.group)
+    name = branch.name + (f" ({t(label, lang)})" if label else "")
     if branch.dropped:
         name += f" · {t('neck.dropped', lang)}"
     return t("neck.branch_title", lang, name=name, scale=f"{branch.scale:g}", inp=shape_text(branch.in_shape),
@@ -236,6 +111,11 @@ def branch_tree(branch, lang: str = "en") -> Tree:
             parts.append(f"{t('neck.col.fan_in', lang)} {_fan_in(layer.fan_in, lang)}")
         line.append("\n" + " · ".join(parts), style="dim")
         tree.add(Group(node, line))
+    pos = branch.position
+    if pos is not None:
+        node = Text(t("neck.pos", lang), style="dim")
+        node.append(f"  {_pos_op(pos, lang)}\n{shape_text(pos.shape)} · {human_bytes(pos.bytes)}", style="dim")
+        tree.add(node)
     totals = f"{t('neck.total', lang)}: {si(branch.params)} {t('neck.col.params', lang)} · {si(branch.flops, 'FLOP')}"
     if branch.time_ms is not None:
         totals += f" · {time_text(branch.time_ms)}"
@@ -262,7 +142,16 @@ def branch_table(branch, lang: str = "en") -> Table:
             _formula(layer), si(layer.params), si(layer.flops), human_bytes(layer.out_bytes),
             time_text(layer.time_ms), _fan_in(layer.fan_in, lang),
         )
+    pos = branch.position
+    if pos is not None:
+        table.add_row(t("neck.pos", lang), _pos_op(pos, lang), f"→ {shape_text(pos.shape)}", "", "", "",
+                      human_bytes(pos.bytes), "", "", style="dim")
     return table
+
+
+def _pos_op(pos, lang: str) -> str:
+    cache = t(f"neck.cache.{pos.cache}", lang, by=pos.cached_by or "")
+    return t("neck.pos_op", lang, cache=cache)
 
 
 def summary_table(trace: NeckTrace, lang: str = "en") -> Table:
@@ -292,6 +181,8 @@ def dropped_line(trace: NeckTrace, lang: str = "en") -> Text | None:
 
 def audit_lines(trace: NeckTrace, lang: str = "en") -> Text | None:
     """The audit's records of the transposed convolutions: overlap and useful multiply-adds."""
+    from .verdict import verdict_short
+
     report = trace.audit
     if report is None or not report.layers:
         return None
@@ -300,9 +191,40 @@ def audit_lines(trace: NeckTrace, lang: str = "en") -> Text | None:
         lo, hi = la.overlap_per_cell
         verdict = verdict_short("even" if la.overlap == "none" else la.overlap, (lo, hi), lang)
         text.append("\n")
-        text.append(t("neck.audit_line", lang, name=la.name, verdict=verdict, useful=si(la.macs_useful),
-                      scatter=si(la.macs_scatter)))
+        common = dict(name=la.name, verdict=verdict, useful=si(la.macs_useful), scatter=si(la.macs_scatter))
+        pg = la.phase_gain
+        if pg is not None:
+            flag = t("neck.flagged", lang, threshold=f"{pg.threshold:g}") if pg.flagged else ""
+            text.append(t("neck.audit_line_trained", lang, index=f"{pg.worst:.3g}", channel=pg.worst_channel,
+                          median=f"{pg.median:.3g}", flag=flag, **common), style="bold red" if pg.flagged else "")
+        elif report.weights.real:
+            text.append(t("neck.audit_line_missing", lang, **common))
+        else:
+            text.append(t("neck.audit_line", lang, **common))
     return text
+
+
+def weights_lines(trace: NeckTrace, lang: str = "en") -> Text | None:
+    w = trace.weights
+    if w is None:
+        return None
+    text = Text(t("neck.weights", lang, path=w.path, format=w.format, prefix=repr(w.prefix), loaded=len(w.loaded),
+                  total=len(w.loaded) + len(w.missing), other=w.other_keys), style="bold")
+    for key, keys in (("neck.weights.missing", w.missing), ("neck.weights.unexpected", w.unexpected)):
+        if keys:
+            shown = ", ".join(keys[:8]) + (f", … ({len(keys)})" if len(keys) > 8 else "")
+            text.append("\n")
+            text.append(t(key, lang, keys=shown), style="yellow")
+    return text
+
+
+def position_line(trace: NeckTrace, lang: str = "en") -> Text | None:
+    m = trace.memory
+    if not m.position_bytes:
+        return None
+    cast = t("neck.pos_cast", lang) if trace.dtype != "float32" else ""
+    return Text(t("neck.pos_memory", lang, total=human_bytes(m.position_bytes), cast=cast,
+                  cache=human_bytes(m.position_cache_bytes)), style="dim")
 
 
 def verify_table(trace: NeckTrace, lang: str = "en") -> Table:
@@ -322,27 +244,67 @@ def verify_table(trace: NeckTrace, lang: str = "en") -> Table:
     return table
 
 
-def header(trace: NeckTrace, lang: str = "en") -> Text:
+def summary_line(trace: NeckTrace, lang: str = "en") -> str:
+    """``sam3: single neck (convs) · 4 levels, 3 kept (scalp=1) · 7,802,112 params · 214.88 GFLOPs at 1×1024×72²``."""
     cfg = trace.config
-    text = Text(t("neck.title", lang), style="bold")
+    if cfg.family == "vitdet":
+        heads = t("neck.heads.stages", lang, names=", ".join(b.name for b in trace.branches))
+    elif cfg.family == "mask_decoder":
+        heads = t("neck.heads.decoder", lang, names="output_upscaling")
+    else:
+        heads = t(f"neck.heads.{min(len(cfg.heads), 3)}", lang, names=", ".join(cfg.heads))
+    if cfg.family == "mask_decoder":
+        levels = t("neck.levels.one", lang)
+    else:
+        levels = t("neck.levels", lang, n=len(cfg.scales), kept=len(cfg.scales) - cfg.scalp, scalp=cfg.scalp)
+    flops = trace.flops_counted if trace.flops_counted is not None else trace.flops
+    return t("neck.summary", lang, preset=cfg.preset, heads=heads, levels=levels, params=f"{trace.params:,}",
+             gflops=f"{flops / 1e9:.2f}", shape=shape_text(cfg.shape))
+
+
+def header(trace: NeckTrace, lang: str = "en") -> Text:
+    from ..neck.presets import PRESETS
+
+    cfg = trace.config
+    spec = cfg.spec
+    text = Text(t("neck.title", lang, model=t(f"neck.model.{cfg.preset}", lang), preset=cfg.preset), style="bold")
     text.append("\n")
-    text.append(t(
-        "neck.header", lang, shape=shape_text(cfg.shape), dim=cfg.dim, d_model=cfg.d_model,
-        scales=", ".join(f"{s:g}" for s in cfg.scales), dual=t("neck.dual", lang) if cfg.dual else "",
-        seed=cfg.seed,
-    ))
+    text.append(summary_line(trace, lang), style="bold")
+    text.append("\n")
+    text.append(t("neck.builder", lang, builder=PRESETS[cfg.builder_heads].builder))
+    text.append("\n")
+    text.append(t("neck.files", lang, files=spec.files), style="dim")
+    text.append("\n")
+    if cfg.family == "mask_decoder":
+        text.append(t("neck.header_decoder", lang, shape=shape_text(cfg.shape), dim=cfg.dim, seed=cfg.seed))
+    else:
+        text.append(t(
+            "neck.header", lang, shape=shape_text(cfg.shape), dim=cfg.dim, d_model=cfg.d_model,
+            scales=", ".join(f"{s:g}" for s in cfg.scales), dual=t("neck.dual", lang) if cfg.dual else "",
+            seed=cfg.seed,
+        ))
     text.append("\n")
     name = t("neck.meta_name", lang) if trace.device == "meta" else trace.device_name
     text.append(t(
         "neck.runtime", lang, device=trace.device, name=name, dtype=trace.dtype,
         torch=trace.torch_version, timer=t(f"neck.timer.{trace.timer}", lang),
     ))
+    notes = []
     if "default" in trace.notes:
+        notes.append(t("neck.note.default", lang))
+    if cfg.family == "sam3" and cfg.dim == 1280 and cfg.shape[2:] == (64, 64):
+        notes.append(t("neck.note.vitdet_geometry", lang))
+    elif cfg.shape != spec.shape:
+        notes.append(t("neck.note.shape", lang, shape=shape_text(cfg.shape), upstream=shape_text(spec.shape)))
+    if cfg.scalp:
+        notes.append(t("neck.note.scalp", lang, scale=f"{cfg.scales[-1]:g}", scalp=cfg.scalp))
+    if cfg.family == "vitdet":
+        notes.append(t("neck.note.vitdet", lang))
+    if cfg.family == "mask_decoder":
+        notes.append(t("neck.note.mask_decoder", lang))
+    for note in notes:
         text.append("\n")
-        text.append(t("neck.note.default", lang), style="yellow")
-    if cfg.scalp and cfg.dual:
-        text.append("\n")
-        text.append(t("neck.note.sam3", lang, scale=f"{cfg.scales[-1]:g}"), style="yellow")
+        text.append(note, style="yellow")
     return text
 
 
@@ -384,11 +346,14 @@ def render_trace(trace: NeckTrace, lang: str = "en") -> RenderableType:
     for branch in trace.branches:
         parts.append(BranchView(branch, lang))
     parts.append(summary_table(trace, lang))
-    for extra in (dropped_line(trace, lang), audit_lines(trace, lang)):
+    for extra in (dropped_line(trace, lang), weights_lines(trace, lang), audit_lines(trace, lang)):
         if extra is not None:
             parts.append(extra)
     parts.append(Text(t("neck.fan_in_note", lang), style="dim"))
     parts.append(memory_line(trace, lang))
+    pos_line = position_line(trace, lang)
+    if pos_line is not None:
+        parts.append(pos_line)
     parts.append(Text(""))
     parts.append(checks(trace, lang))
     if trace.verified:
