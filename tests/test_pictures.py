@@ -191,7 +191,7 @@ def test_gif_in_chinese_and_with_channels(tmp_path):
     assert len(frames) == 4 + 1
     trace = trace_scatter(np.arange(8).reshape(2, 2, 2), np.ones((2, 2, 2), int), channels=True, stride=2)
     fig = step_figure(trace, lang="zh")
-    assert [lab.text for lab in fig.frames[0].labels][:2] == ["步骤1: 处理输入元素(0, 4)（位置0,0）", "输入 2×2×2"]
+    assert [lab.text for lab in fig.frames[0].labels][:2] == ["步骤1：输入[0,0] = (0, 4)", "输入 2×2×2"]
     assert {c.index[0] for c in fig.frames[0].panel_cells("input")} == {0, 1}  # one grid per channel
     assert fig.frames[0].cell("placed", (0, 0)).text == "0×1+4×1"
 
@@ -202,7 +202,7 @@ def test_gif_multi_channel_output_draws_one_channel_and_says_so(tmp_path):
     path = tmp_path / "c.gif"
     result = show("-i", str(tmp_path / "x.npy"), "-k", str(tmp_path / "w.npy"), "--export", str(path))
     assert result.exit_code == 0, result.output
-    assert "the picture draws output channel 0 of 2; --channel picks another" in result.output
+    assert "the picture draws output channel 0 (channels 0–1); --channel picks another" in result.output
     result = show("-i", str(tmp_path / "x.npy"), "-k", str(tmp_path / "w.npy"), "--channel", "1", "--export",
                   str(path), "--force")
     assert result.exit_code == 0 and "picture draws" not in result.output

@@ -87,7 +87,7 @@ def test_play_draws_each_step_in_place_then_holds_the_output():
     text = term.text
     assert code == 0, text
     for n in range(1, 5):
-        assert f"Step {n}: input element {n}" in text
+        assert f"Step {n}: input[" in text and f"] = {n}" in text
     assert text.index("Step 4") < text.index("Final output 4×4") < text.index("PyTorch check skipped")
     assert HIDE in text and text.rindex(SHOW) > text.rindex(HIDE)  # the cursor comes back
     # Steps 2..4 are each drawn over the previous one: before each, the cursor climbs the previous
@@ -138,16 +138,16 @@ def test_play_export_records_the_normal_report(tmp_path):
     assert term.finish() == 0, term.text
     saved = (tmp_path / "r.txt").read_text(encoding="utf-8")
     for n in range(1, 5):
-        assert f"Step {n}: input element {n}" in saved
+        assert f"Step {n}: input[" in saved
     assert saved.count("Final output 4×4") == 1
 
 
 def test_step_titles_are_recognised_from_the_catalogue():
     p = [title_pattern("show.step_title", "en"), title_pattern("show.gather_step", "zh")]
-    assert is_step(Group(Text("Step 12: input element -0.5 (position 1,2)"), Text("x")), p)
+    assert is_step(Group(Text("Step 12: input[1,2] = -0.5"), Text("x")), p)
     assert is_step(Group(Text("输出(0,1) = 3"), Text("")), p)
     assert not is_step(Group(Text("Final output 4×4")), p)
-    assert not is_step(Text("Step 1: input element 1 (position 0,0)"), p)
+    assert not is_step(Text("Step 1: input[0,0] = 1"), p)
 
 
 def test_delay_is_bounded():

@@ -56,7 +56,7 @@ def test_default_is_the_explainer_example_without_torch():
     assert out.startswith("ConvTranspose2d(1→1, kernel_size=2, stride=2, padding=0, output_padding=0, dilation=1)")
     assert "H: (2 − 1)×2 − 2×0 + 1×(2 − 1) + 0 + 1 = 4" in out
     for n, (value, pos) in enumerate([(1, "0,0"), (2, "0,1"), (3, "1,0"), (4, "1,1")], start=1):
-        assert f"Step {n}: input element {value} (position {pos})" in out
+        assert f"Step {n}: input[{pos}] = {value}" in out
     assert "│ 3×1 │ 3×0 │" in out  # this step's writes shown as products
     assert final_output(out).tolist() == [[1, 0, 2, 0], [0, 1, 0, 2], [3, 0, 4, 0], [0, 3, 0, 4]]
     assert "PyTorch check skipped (--no-torch)." in out
@@ -80,7 +80,7 @@ def test_torch_check_with_channels_and_groups(tmp_path):
     assert len(outs) == 6
     for co, got in enumerate(outs):
         assert np.array_equal(got, ref[co]), co
-    assert "Output channel 4 of 6: the sum over input channels 2–3 (groups=2)" in r.stdout
+    assert "Output channel 4 (channels 0–5): the sum over input channels 2–3 (groups=2)" in r.stdout
 
 
 def test_channel_picks_one_output_channel(tmp_path):
@@ -92,9 +92,9 @@ def test_channel_picks_one_output_channel(tmp_path):
     assert r.exit_code == 0, r.output
     assert len(all_final_outputs(r.stdout)) == 1
     assert np.array_equal(final_output(r.stdout), conv_transpose(x, w, stride=2)[1])
-    assert "Output channel 1 of 2" in r.stdout and "Output channel 0" not in r.stdout
+    assert "Output channel 1 (channels 0–1)" in r.stdout and "Output channel 0" not in r.stdout
     # Each step shows the input column across channels and the sum of products.
-    assert "Step 1: input element (0, 4) (position 0,0)" in r.stdout
+    assert "Step 1: input[0,0] = (0, 4)" in r.stdout
 
 
 def test_inputs_from_json_csv_stdin(tmp_path):
@@ -227,9 +227,9 @@ def test_zh_labels_everywhere():
             # parameter names (output_padding, kernel_size) are code, not labels: whole words only
             assert not re.search(rf"\b{word}\b", body), (view, word)
     r = show("--no-torch", env={"CONVT_LANG": "zh"})
-    assert "步骤1: 处理输入元素1（位置0,0）" in r.stdout
+    assert "步骤1：输入[0,0] = 1" in r.stdout
     r = show("--no-torch", env={"LANG": "zh_CN.UTF-8"})
-    assert "步骤1: 处理输入元素1（位置0,0）" in r.stdout
+    assert "步骤1：输入[0,0] = 1" in r.stdout
     r = show("-s", "0", "--lang", "zh")
     assert r.exit_code == 1 and r.stderr.startswith("错误: ")
 
@@ -259,7 +259,7 @@ def test_no_colour_codes_in_pipes_or_with_no_color():
 
 # --------------------------------------------------------------------------------------------- export
 
-@pytest.mark.parametrize("suffix,marker", [(".svg", "<svg"), (".html", "<html"), (".txt", "Step 1: input element 1")])
+@pytest.mark.parametrize("suffix,marker", [(".svg", "<svg"), (".html", "<html"), (".txt", "Step 1: input[0,0] = 1")])
 def test_export(tmp_path, suffix, marker):
     path = tmp_path / f"render{suffix}"
     r = show("--no-torch", "--export", str(path))

@@ -258,6 +258,9 @@ def run_show(opts: dict[str, Any]) -> int:
                          c_in=case.c_in, c_out=case.c_out,
                          bias=None if case.bias_vec is None else case.bias_vec[0], seed=case.seed))
     console.print()
+    for item in rs.random_values(console, st, case.x_full, case.w_full, channels=case.channels,
+                                 input_=opts["random"] is not None, kernel=opts["random_kernel"] is not None):
+        console.print(item)
     first_trace = records[0][1]
     if view == "scatter":
         overlap = any(int(r[1].write_counts.max()) > 1 for r in records)
@@ -272,7 +275,7 @@ def run_show(opts: dict[str, Any]) -> int:
             chs = f"{job.in_channels.start}–{job.in_channels.stop - 1}" if len(job.in_channels) > 1 \
                 else str(job.in_channels.start)
             key = "show.channel_note" if len(job.in_channels) > 1 else "show.channel_note_one"
-            console.print(Text(t(key, lang, co=job.out_channel, cout=case.c_out, chs=chs, g=p.groups)))
+            console.print(Text(t(key, lang, co=job.out_channel, last=case.c_out - 1, chs=chs, g=p.groups)))
             console.print()
         if view == "scatter":
             items = rs.render_steps(console, st, trace) + rs.render_result(console, st, trace)

@@ -69,7 +69,7 @@ def write_show_pictures(plan: StepsPlan | None, heatmap: str | None, trace: Scat
 
         from ..output import make_console
 
-        make_console(no_color=no_color).print(Text(t("pic.channel_note", lang, co=channel[0], cout=channel[1])))
+        make_console(no_color=no_color).print(Text(t("pic.channel_note", lang, co=channel[0], last=channel[1] - 1)))
     if plan is not None:
         report_written(*write_steps_picture(plan), lang=lang, no_color=no_color)
     if heatmap is not None:

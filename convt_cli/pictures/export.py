@@ -25,8 +25,8 @@ define({
     "pic.no_cjk": ("Note: no installed font has Chinese characters; the picture's labels are in English "
                    "(install {hint}).",
                    "注意：没有已安装的字体含有中文字符；图片中的标注改用英文（请安装 {hint}）。"),
-    "pic.channel_note": ("Note: the picture draws output channel {co} of {cout}; --channel picks another.",
-                         "注意：图片只画输出通道 {co}（共 {cout} 个）；用 --channel 选择其他通道。"),
+    "pic.channel_note": ("Note: the picture draws output channel {co} (channels 0–{last}); --channel picks another.",
+                         "注意：图片只画输出通道 {co}（通道 0–{last}）；用 --channel 选择其他通道。"),
     "pic.counts_scale": ("contributions", "贡献数"),
     "pic.counts_params": ("kernel_size={k}, stride={s}, dilation={d}", "kernel_size={k}, stride={s}, dilation={d}"),
 })
