@@ -294,6 +294,7 @@ def run() -> None:  # console-script entry point
     from .render.console import make_streams_safe
 
     make_streams_safe()
+    quiet_warnings()
     try:
         try:
             app(prog_name="convt")
@@ -307,6 +308,17 @@ def run() -> None:  # console-script entry point
             print_error(output_error_text(exc, current_lang()), current_lang())
             sys.exit(1)
         sys.exit(0)
+
+
+def quiet_warnings() -> None:
+    """No warning lines: a library's warning (NumPy's overflow to inf, torch's notes) never reaches the
+    terminal beside convt's own output or its one Error line. ``--debug`` and ``PYTHONWARNINGS`` keep
+    them, for whoever is looking for them."""
+    import warnings
+
+    if "--debug" in sys.argv[1:] or os.environ.get("PYTHONWARNINGS"):
+        return
+    warnings.simplefilter("ignore")
 
 
 def _silence_stdout() -> None:

@@ -203,8 +203,17 @@ def torch_check(case: Case) -> TorchCheck:
             tol = dataclasses.replace(tol, per_term=per_term)
     reduction = max(1, case.c_in // p.groups) * math.prod(case.w_full.shape[2:])
     cmp = compare_arrays(ours, ref, tol, reduction)
+    if not cmp.passed and kind.kind == "f" and kind.name != "float64":
+        # An overflow of the dtype itself: where convt's answer is an infinity that PyTorch computing in
+        # that same dtype also gives, the two agree (the float64 reference has no such limit).
+        with np.errstate(all="ignore"):
+            native = torch_conv_transpose(*args, dtype=kind.name)
+            same_inf = np.isinf(ours) & (np.asarray(native, dtype=np.float64) == np.asarray(ours, dtype=np.float64))
+        if same_inf.any():
+            ref = np.where(same_inf, np.asarray(ours, dtype=np.float64), ref)
+            cmp = compare_arrays(ours, ref, tol, reduction)
     delta = cmp.max_abs if cmp.max_abs is not None else math.inf
-    return TorchCheck(delta, cmp.passed, tol.formula() + (f" (L = {reduction})" if tol.scaled else ""))
+    return TorchCheck(delta, cmp.passed, tol.formula(reduction))
 
 
 def run_show(opts: dict[str, Any]) -> int:
@@ -241,7 +250,8 @@ def run_show(opts: dict[str, Any]) -> int:
         elif view == "matrix":
             extra = matrix_view(job.x, job.k, channels=True, bias=job.bias, **pd)
         records.append((job, trace, extra))
-    plan = plan_show_pictures(opts["export"], opts["heatmap"], records[0][1], lang=lang, precision=opts["precision"])
+    plan = plan_show_pictures(opts["export"], opts["heatmap"], records[0][1], lang=lang, precision=opts["precision"],
+                              force=opts["force"])
     check = None if opts["no_torch"] else torch_check(case)
 
     record = opts["export"] is not None and not picture
@@ -302,7 +312,8 @@ def run_show(opts: dict[str, Any]) -> int:
                               title="convt show")
         make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))))
     write_show_pictures(plan, opts["heatmap"], records[0][1], lang=lang, no_color=opts["no_color"],
-                        channel=(records[0][0].out_channel, case.c_out) if len(records) > 1 else None)
+                        channel=(records[0][0].out_channel, case.c_out) if len(records) > 1 else None,
+                        force=opts["force"])
     return code
 
 

@@ -23,7 +23,8 @@ define(
         "compare.m.nearest": ("nearest", "最近邻 nearest"),
         "compare.m.bilinear": ("bilinear, align_corners=False", "双线性 bilinear，align_corners=False"),
         "compare.m.bilinear_align_corners": ("bilinear, align_corners=True", "双线性 bilinear，align_corners=True"),
-        "compare.m.conv_transpose": ("ConvTranspose2d, k={kh}×{kw}, s={s}", "ConvTranspose2d，k={kh}×{kw}，s={s}"),
+        "compare.m.conv_transpose": ("ConvTranspose2d, k={kh}×{kw}, s={s}{more}",
+                                     "ConvTranspose2d，k={kh}×{kw}，s={s}{more}"),
         "compare.m.resize_conv": ("nearest + Conv2d {k}×{k} (resize-conv)", "最近邻 + Conv2d {k}×{k}（先放大再卷积）"),
         "compare.sources": ("nearest and bilinear: torch.nn.functional.interpolate (float64); ConvTranspose2d: "
                             "the NumPy engine, checked against torch.nn.functional.conv_transpose2d: {check} "
@@ -101,7 +102,10 @@ def _grid(title: str, values, precision: int, width: int, lang: str) -> Renderab
 
 def method_label(method: str, report: CompareReport, lang: str) -> str:
     kh, kw = report.kernel.shape
-    return t(f"compare.m.{method}", lang, kh=kh, kw=kw, s=report.scale, k=RESIZE_CONV_KERNEL)
+    sep = "，" if lang == "zh" else ", "
+    more = (f"{sep}p={report.padding}" if report.padding else "") + \
+        (f"{sep}op={report.output_padding}" if report.output_padding else "")
+    return t(f"compare.m.{method}", lang, kh=kh, kw=kw, s=report.scale, k=RESIZE_CONV_KERNEL, more=more)
 
 
 def _verdict(m: OverlapMap, lang: str) -> str:
@@ -129,6 +133,7 @@ def render_compare(report: CompareReport, lang: str = "en", precision: int = 3, 
         grids[out.method] = _grid(title, out.values, precision, width, lang)
     # The two block-like results side by side, then the two smooth ones.
     parts.append(Columns([grids["nearest"], grids["conv_transpose"]], padding=(1, 4)))
+    parts.append(Text(""))
     parts.append(Columns([grids["bilinear"], grids["bilinear_align_corners"]], padding=(1, 4)))
     check = report.torch_check
     parts.append(_prose(t("compare.sources", lang, check=t("compare.agrees" if check.agrees else "compare.disagrees",

@@ -235,7 +235,7 @@ def header(report: Report, lang: str = "en", torch_version: str = "?") -> Group:
     ]
     tol = report.tolerance
     lines.append(Text(f"{t('verify.tolerance', lang)}: "
-                      + t("verify.tol_values", lang, dtype=report.dtype, formula=tol.formula())))
+                      + t("verify.tol_values", lang, dtype=report.dtype, formula=tol.formula(define=False))))
     if tol.scaled:
         lines.append(Text("  " + t("verify.tol_scaled", lang, max_l=report.max_reduction or "—")))
     if report.float32_path:
