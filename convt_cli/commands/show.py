@@ -310,7 +310,7 @@ def run_show(opts: dict[str, Any]) -> int:
     if opts["export"] is not None and not picture:
         path = export_console(getattr(console, "recording", None) or console, opts["export"], opts["force"],
                               title="convt show")
-        make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))))
+        make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))), soft_wrap=True)
     write_show_pictures(plan, opts["heatmap"], records[0][1], lang=lang, no_color=opts["no_color"],
                         channel=(records[0][0].out_channel, case.c_out) if len(records) > 1 else None,
                         force=opts["force"])

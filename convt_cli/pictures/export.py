@@ -113,7 +113,7 @@ def report_written(path: Path, notes: Sequence[str], *, lang: str, no_color: boo
     out = make_console(no_color=no_color, stderr=stderr)
     for note in notes:
         out.print(Text(note))
-    out.print(Text(t("exported", lang, path=str(path))))
+    out.print(Text(t("exported", lang, path=str(path))), soft_wrap=True)  # a path stays whole, copyable
 
 
 def fonts_for(lang: str) -> tuple[object, str, list[str]]:
