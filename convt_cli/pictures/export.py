@@ -118,16 +118,17 @@ def report_written(path: Path, notes: Sequence[str], *, lang: str, no_color: boo
 
 def fonts_for(lang: str) -> tuple[object, str, list[str]]:
     """The font chain for ``lang``, the language the picture can actually be labelled in, and notes."""
-    from .fonts import INSTALL_HINT, FontChain, font_paths
+    from .fonts import FontChain, font_paths, install_hint
 
     chain = FontChain(font_paths(lang))
     notes = []
+    said = lang  # the notes are in the user's language, the install hint included
     if lang == "zh" and not chain.has_cjk():
-        notes.append(t("pic.no_cjk", lang, hint=INSTALL_HINT))
+        notes.append(t("pic.no_cjk", said, hint=install_hint(said)))
         lang = "en"
     missing = chain.missing(["×−✂·→"])
     if missing:
-        notes.append(t("pic.font_missing", lang, chars=" ".join(missing), hint=INSTALL_HINT))
+        notes.append(t("pic.font_missing", said, chars=" ".join(missing), hint=install_hint(said)))
     return chain, lang, notes
 
 
