@@ -153,3 +153,30 @@ def test_step_titles_are_recognised_from_the_catalogue():
 def test_delay_is_bounded():
     result = CliRunner().invoke(app, ["show", "--play", "--delay", "-1"], env=ENV)
     assert result.exit_code == 2
+
+
+def _played(height: int) -> str:
+    import io
+    import re as _re
+
+    from convt_cli.render.play import PlayConsole
+
+    out = io.StringIO()
+    console = PlayConsole(delay=0, lang="en", file=out, force_terminal=True, width=60, height=height,
+                          color_system=None, highlight=False)
+    console.print(Text("ConvTranspose2d(1→1, kernel_size=2)"))
+    console.print(Text(""))
+    for n in (1, 2):
+        console.print(Group(Text(f"Step {n}: input[0,{n}] = {n}"), Text("\n".join(f"row {r}" for r in range(30)))))
+        console.print(Text(""))
+    console.print(Text("Final output 4×4"))
+    return _re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+
+
+def test_play_keeps_the_blank_line_before_the_result_and_the_header_above_a_tall_frame():
+    tall = _played(height=12)
+    assert "\n\nFinal output 4×4" in tall  # the blank line after the last step survives the live area
+    # Each frame taller than the screen starts with the report's first line, so it never scrolls away.
+    assert tall.count("ConvTranspose2d(1→1, kernel_size=2)") >= 3
+    short = _played(height=60)
+    assert short.count("ConvTranspose2d(1→1, kernel_size=2)") == 1
