@@ -262,3 +262,15 @@ def test_no_steps_drawn_leaves_the_final_frame(tmp_path):
     assert len(frames) == 1 and frames[0].shape[:2] == (fig.height, fig.width)
     assert [f.step for f in fig.frames] == [None]
     assert "4 more steps not shown" in " ".join(lab.text for lab in fig.frames[0].labels)
+
+
+def test_final_frame_says_final_output_once_and_keeps_only_its_own_legend():
+    trace = trace_scatter(np.array([[1, 2], [3, 4]]), np.array([[1, 0], [0, 1]]), stride=1)
+    fig = step_figure(trace)
+    final, step = fig.frames[-1], fig.frames[0]
+    texts = [lab.text for lab in final.labels]
+    assert sum("Final output 3×3" in x for x in texts) == 1
+    assert "After all 4 steps" in texts
+    assert any("written by this step" in x for x in (lab.text for lab in step.labels))
+    assert not any("written by this step" in x or "added onto" in x for x in texts)
+    assert not any(c.role in (WRITE, ACCUM) for c in final.cells)
