@@ -130,3 +130,15 @@ def test_class12_no_warning_lines(tmp_path):
     out = checked(["show", "-i", "a" * 300 + ".npy", "--no-torch"], cwd=tmp_path)
     assert_answer_or_error(out, expect="error", words=("cannot be read", "File name too long"))
     assert out.returncode == 1
+
+
+def test_class12_a_verify_function_returning_inf_prints_no_warning(tmp_path):
+    pytest.importorskip("torch")
+    (tmp_path / "infs.py").write_text(
+        "import numpy as np\n"
+        "def f(x, weight, bias, **kw):\n"
+        "    return np.full((1,), np.inf) * np.array([np.inf]) - np.inf\n", encoding="utf-8")
+    out = checked(["verify", "--impl", str(tmp_path / "infs.py") + ":f", "--cases", "2", "--dims", "2"],
+                  cwd=tmp_path, timeout=120)
+    assert out.returncode == 1 and not out.timed_out, out.describe()  # the cases fail: a report, not a crash
+    assert "Traceback" not in out.stderr and "cases failed" in out.stdout
