@@ -112,3 +112,18 @@ def test_class10_concurrent_runs_write_once(tmp_path):
             assert len([ln for ln in err.splitlines() if ln.startswith("Error:")]) == 1, err
             assert "--force" in err
     assert listing(tmp_path) == ["same.gif"]
+
+
+def test_audit_heatmap_says_wrote_like_every_export(tmp_path):
+    """One rule for every export: ``Wrote PATH`` on stdout; on stderr when stdout carries --json."""
+    pytest.importorskip("torch")
+    model = str(ROOT / "examples" / "subpixel.py") + ":build"
+    base = ["audit", model, "--shape", "1x8x32x32", "--init-weights", "--heatmap"]
+    out = run_convt([*base, "h.png"], cwd=tmp_path, timeout=120, budget=None, as_bytes=8 * 1024**3)
+    assert_answer_or_error(out, expect="answer")
+    assert out.stdout.rstrip().endswith("Wrote h.png") and out.stderr == ""
+    out = run_convt([*base, "j.png", "--json"], cwd=tmp_path, timeout=120, budget=None, as_bytes=8 * 1024**3)
+    assert_answer_or_error(out, expect="answer")
+    json.loads(out.stdout)  # stdout is the JSON alone
+    assert out.stderr.strip() == "Wrote j.png"
+    assert listing(tmp_path) == ["h.png", "j.png"]
