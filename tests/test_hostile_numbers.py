@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from convt_cli.limits import human_bytes
 from convt_cli.numbers import format_number, sci
+from convt_cli.render.compare import human_flops
 from convt_cli.render.neck import si
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -88,6 +89,7 @@ def test_class11_prefixes_round_before_choosing():
     assert si(999_400) == "999 k"
     assert si(26_843_545_600, "MAC") == "26.8 GMAC"
     assert si(999) == "999" and si(999.6) == "1 k"
+    assert human_flops(999_950) == "1 M" and human_flops(26_843_545_600) == "26.84 G"
     assert human_bytes(1024**2 - 1) == "1.0 MiB"
     assert human_bytes(4.8e30) == "4.26e+15 PiB"
     assert human_bytes(1e308).endswith(" PiB") and "e+" in human_bytes(1e308)

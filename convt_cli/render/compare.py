@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..i18n import define, t
+from ..numbers import prefixed
 from ..upsampling import BILINEAR_FLOPS_PER_VALUE, OVERLAP_INPUT, RESIZE_CONV_KERNEL, CompareReport, OverlapMap
 from .grid import format_number
 from .layout import fit_table, prose_lines, stacked_rows
@@ -80,11 +81,12 @@ def _dims(shape: tuple[int, ...]) -> str:
 
 
 def human_flops(n: int) -> str:
-    """``26843545600`` → ``26.84 G`` (4 significant digits; decimal prefixes)."""
-    for scale, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
-        if n >= scale:
-            return f"{n / scale:.4g} {prefix}"
-    return str(n)
+    """``26843545600`` → ``26.84 G`` (4 significant digits; decimal prefixes, chosen after rounding:
+    999,950 is ``1 M``, never ``1000 k``)."""
+    if abs(n) < 1000:
+        return str(n)
+    text, prefix = prefixed(n, ("", "k", "M", "G", "T"), 1000, digits=4)
+    return f"{text} {prefix}".rstrip()
 
 
 def _grid(title: str, values, precision: int, width: int, lang: str) -> RenderableType:
