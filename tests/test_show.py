@@ -439,3 +439,31 @@ def test_a_torch_mismatch_is_reported_and_exits_1(monkeypatch):
     r = show()
     assert r.exit_code == 1
     assert "✗ DIFFERS from torch.nn.functional.conv_transpose2d: max |Δ| = 0.25" in r.stdout
+
+
+def test_a_big_step_draws_a_window_around_its_cells_not_blank_screens():
+    r = show("-s", "2500", "--no-torch")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert len(lines) < 200  # was 505, ~46 empty lines per step around a lone →
+    blank_runs = "\n".join("" if not line.strip() else "x" for line in lines)
+    assert "\n\n\n" not in blank_runs  # never two blank lines in a row
+    # Step 2 writes rows 0–1, columns 2500–2501: shown with those indices, around the products.
+    step2 = r.stdout.split("Step 2:")[1].split("Step 3:")[0]
+    assert "(rows 0–1, columns 2500–2501 of 2502×2502: this step's cells)" in step2
+    assert re.search(r"^\s+2500\s+2501$", step2, re.M)
+    assert re.search(r"^→ 0  2×1  2×0$", step2, re.M) and re.search(r"^= 0    2    0$", step2, re.M)
+
+
+def test_a_random_input_and_kernel_are_printed_once_before_the_steps():
+    r = show("--random", "5x5", "--random-kernel", "3x3", "--seed", "0", "--max-steps", "4", "--no-torch")
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert out.count("The random input 5×5") == 1 and out.count("The random kernel 3×3") == 1
+    assert out.index("The random kernel 3×3") < out.index("Step 1:")
+    grid = out.split("The random input 5×5")[1].split("The random kernel")[0]
+    values = [[int(v) for v in re.findall(r"-?\d+", row)] for row in grid.splitlines() if row.startswith("│")]
+    assert len(values) == 5 and all(len(row) == 5 for row in values)
+    # The steps use exactly these values, in order.
+    steps = [int(v) for v in re.findall(r"Step \d+: input\[[0-9,]+\] = (-?\d+)", out)]
+    assert steps == values[0][:4]
