@@ -322,7 +322,7 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
                 line.add_row(*pieces)
                 parts.append(line)
             if depth < shape[0]:
-                key = "show.truncated_depth" if z0 == 0 else "show.window_depth"
+                key = "show.truncated_depth" if focus is None else "show.window_depth"
                 parts.append(Text(t(key, st.lang, z=depth, depth=shape[0], z0=z0, z1=z1 - 1), style="dim"))
         else:
             row = Table.grid(padding=(0, 2))
@@ -334,7 +334,7 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
         for cut, full in cuts:
             if cut is not None:
                 (r0, r1), (c0, c1) = cut
-                if r0 == 0 and c0 == 0:
+                if focus is None:
                     note = t("show.truncated", st.lang, r=r1, rows=full[0], c=c1, cols=full[1])
                 elif len(full) == 1 or full[0] == 1:
                     note = t("show.window_cols", st.lang, c0=c0, c1=c1 - 1, cols=full[-1])
