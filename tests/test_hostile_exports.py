@@ -114,6 +114,7 @@ def test_class10_concurrent_runs_write_once(tmp_path):
     assert listing(tmp_path) == ["same.gif"]
 
 
+@pytest.mark.heavy
 def test_audit_heatmap_says_wrote_like_every_export(tmp_path):
     """One rule for every export: ``Wrote PATH`` on stdout; on stderr when stdout carries --json."""
     pytest.importorskip("torch")
