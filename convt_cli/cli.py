@@ -293,6 +293,7 @@ _register_commands()
 def run() -> None:  # console-script entry point
     """Run the app; make the output survive an ASCII-only terminal and report a failed write plainly."""
     make_streams_safe()
+    quiet_warnings()
     try:
         try:
             app(prog_name="convt")
@@ -306,6 +307,17 @@ def run() -> None:  # console-script entry point
             print_error(output_error_text(exc, current_lang()), current_lang())
             sys.exit(1)
         sys.exit(0)
+
+
+def quiet_warnings() -> None:
+    """No warning lines: a library's warning (NumPy's overflow to inf, torch's notes) never reaches the
+    terminal beside convt's own output or its one Error line. ``--debug`` and ``PYTHONWARNINGS`` keep
+    them, for whoever is looking for them."""
+    import warnings
+
+    if "--debug" in sys.argv[1:] or os.environ.get("PYTHONWARNINGS"):
+        return
+    warnings.simplefilter("ignore")
 
 
 def _silence_stdout() -> None:

@@ -72,11 +72,14 @@ def max_bytes() -> int:
 
 
 def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if abs(n) < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} PiB"  # pragma: no cover
+    """``1536`` → ``1.5 KiB``; past PiB in scientific notation (``4.84e+24 PiB``), never a run of digits."""
+    if abs(n) < 1024:
+        return f"{n:.0f} B"
+    from .numbers import prefixed, sci
+
+    text, unit = prefixed(n / 1024, ("KiB", "MiB", "GiB", "TiB", "PiB"), 1024, digits=5)
+    text = sci(float(text), 2) if "e" in text else f"{float(text):.1f}"
+    return f"{text} {unit}".rstrip()
 
 
 def check_bytes(nbytes: int, what: str, *, hint: str = "", hint_zh: str = "") -> None:

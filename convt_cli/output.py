@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -61,7 +62,23 @@ def check_export_path(path: str | Path, force: bool = False) -> Path:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ConvtError(f"export directory {str(parent)!r} is not writable",
                          zh=f"导出目录 {str(parent)!r} 不可写")
+    probe_writable(p)
     return p
+
+
+def probe_writable(target: Path, what: str = "export") -> None:
+    """Before any work: a file can really be created beside ``target`` (``os.access`` says yes to root in
+    ``/proc`` or on a read-only mount). A temporary file of the writer's own short name, removed at once."""
+    parent = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise _os_error(target, exc, f"write the {what} file", "写入文件") from None
+    os.close(fd)
+    try:
+        os.unlink(tmp)
+    except OSError:
+        pass
 
 
 def _new_file_mode(existing: Path) -> int:
@@ -75,36 +92,70 @@ def _new_file_mode(existing: Path) -> int:
     return 0o666 & ~mask
 
 
-def write_atomic(path: str | Path, text: str, force: bool = False) -> Path:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place.
+TEMP_PREFIX = ".convt-"  # + 8 random characters + ".tmp": 19 bytes, shorter than any name limit
 
-    The file gets the mode an ordinary new file would (the umask honoured; an overwritten file keeps
-    its mode). A failed write (a full disk, a vanished directory) leaves nothing behind and is a
-    ConvtError naming the path and the system's reason.
+
+def write_file_atomic(path: str | Path, data: bytes, *, force: bool = False, what: str = "export") -> Path:
+    """Every export's one way to write: ``data`` into a temporary file beside ``path``, then into place.
+
+    - The temporary name is short and fixed in length (``.convt-XXXXXXXX.tmp``), so a target whose own
+      name is as long as the file system allows can still be written.
+    - Without ``force`` the file is linked into place, which fails if anything appeared at the target
+      since it was checked (a file created meanwhile is never overwritten); with ``force`` it replaces
+      the target atomically.
+    - The file gets the mode an ordinary new file would (the umask honoured; an overwritten file keeps
+      its mode). Any failure (a full disk, a vanished or read-only directory, ``/proc``) leaves nothing
+      behind and is a ConvtError naming the path and the system's reason.
     """
-    p = check_export_path(path, force)
+    p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
-    data = text.encode("utf-8")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".convt-", suffix=".tmp", dir=parent)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=parent)
     except OSError as exc:
-        raise _os_error(p, exc, "write the export file", "写入导出文件") from None
+        raise _os_error(p, exc, f"write the {what} file", "写入文件") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, _new_file_mode(p))
-        os.replace(tmp, p)
+        if force:
+            os.replace(tmp, p)
+        else:
+            _place_new(Path(tmp), p, what)
     except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise _os_error(p, exc, "write the export file", "写入导出文件") from None
+            raise _os_error(p, exc, f"write the {what} file", "写入文件") from None
         raise
     return p
+
+
+def _place_new(tmp: Path, target: Path, what: str) -> None:
+    """Move ``tmp`` to ``target`` only if nothing is there (a hard link fails on an existing name)."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise ConvtError(f"{what} file {str(target)!r} appeared while it was being drawn; it is left as it is "
+                         "(use --force to overwrite it)",
+                         zh=f"{what} 文件 {str(target)!r} 在绘制期间被创建；保持原样（用 --force 覆盖）") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+        # A file system without hard links: claim the name exclusively, then replace the empty claim.
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
+
+
+def write_atomic(path: str | Path, text: str, force: bool = False) -> Path:
+    """``text`` (UTF-8) to an export file: checked again now, then :func:`write_file_atomic`."""
+    p = check_export_path(path, force)
+    return write_file_atomic(p, text.encode("utf-8"), force=force)
 
 
 def export_console(console: Console, path: str | Path, force: bool = False, title: str = "convt") -> Path:

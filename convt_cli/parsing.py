@@ -5,6 +5,7 @@ Every parser returns a value or raises :class:`ConvtError`; no other exception e
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -232,11 +233,17 @@ def looks_like_path(text: str) -> bool:
 def load_matrix_file(path: str | Path, what: str = "matrix") -> np.ndarray:
     """A ``.npy``, ``.json``, ``.csv`` or ``.txt`` file → array."""
     p = Path(path)
-    if not p.exists():
-        raise ConvtError(
-            f"{what} file {str(p)!r} does not exist",
-            zh=f"{_zh(what)}文件 {str(p)!r} 不存在",
-        )
+    try:
+        p.stat()
+    except OSError as exc:
+        # Path.exists() raises for a name longer than the file system allows (ENAMETOOLONG): every
+        # failure to look the name up is a plain sentence, the name shortened to stay on one line.
+        shown = str(p) if len(str(p)) <= 80 else str(p)[:77] + "…"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise ConvtError(f"{what} file {shown!r} does not exist",
+                             zh=f"{_zh(what)}文件 {shown!r} 不存在") from None
+        raise ConvtError(f"{what} file {shown!r} cannot be read: {exc.strerror or exc}",
+                         zh=f"无法读取{_zh(what)}文件 {shown!r}：{exc.strerror or exc}") from None
     if p.is_dir():
         raise ConvtError(
             f"{what} file {str(p)!r} is a directory, not a file",

@@ -271,7 +271,8 @@ def trace_scatter(
     canvas = _direct_scatter(xa, ka, params.stride, params.dilation, extent, dtype)
 
     crop = tuple(slice(p, p + o) for p, o in zip(params.padding, out_spatial))
-    output = canvas[crop].copy() if bias is None else canvas[crop] + bias
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow to inf is the IEEE answer, as in PyTorch
+        output = canvas[crop].copy() if bias is None else canvas[crop] + bias
     op_region = tuple(range(o - op, o) for o, op in zip(out_spatial, params.output_padding))
     return ScatterTrace(
         input=xa,

@@ -32,10 +32,16 @@ class Tolerance:
     def scaled(self) -> bool:
         return self.per_term > 0
 
-    def formula(self) -> str:
+    def formula(self, reduction: int | None = None, *, define: bool = True) -> str:
+        """The rule as text; ``L`` defined once: with its value when ``reduction`` is given, not at all
+        when ``define`` is false (the caller defines it on its own line)."""
         text = f"|a − e| ≤ {self.atol:g} + {self.rtol:g}·|e|"
         if self.scaled:
-            text += f" + {pow2(self.per_term)}·L, L = C_in/groups·∏k"
+            text += f" + {pow2(self.per_term)}·L"
+            if reduction is not None:
+                text += f", L = C_in/groups·∏k = {reduction}"
+            elif define:
+                text += ", L = C_in/groups·∏k"
         return text
 
     def as_json(self) -> dict[str, object]:

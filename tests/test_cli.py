@@ -174,6 +174,22 @@ def test_ascii_terminal_gets_ascii_output_not_an_error():
     assert not any(line.endswith(" ") for line in text.splitlines())
 
 
+def test_ascii_stand_ins_keep_the_boxes_aligned():
+    """Every line of a row of panels is as wide in ASCII as in UTF-8 (a two-character ``->`` would push
+    its row one column right), and formulas read ``2*padding``, not ``2xpadding``."""
+    args = ["show", "--no-torch", "-s", "1", "-k", "1,1;1,1", "--overlap"]
+    utf8 = _run(args).stdout.decode("utf-8").splitlines()
+    ascii_ = _run(args, env={"PYTHONIOENCODING": "ascii"}).stdout.decode("ascii").splitlines()
+    assert len(utf8) == len(ascii_)
+    boxed = [(u, a) for u, a in zip(utf8, ascii_) if "│" in u]
+    assert boxed
+    for u, a in boxed:
+        assert len(a) == len(u), (u, a)
+    text = "\n".join(ascii_)
+    assert "2*padding" in text and "dilation*(k - 1)" in text and "Input 2x2 | kernel 2x2" in text
+    assert "xpadding" not in text and "dilationx" not in text
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [["--help"], ["show", "--no-torch"], ["shape", "64", "-k", "2", "-s", "2"]])
 def test_a_full_disk_is_one_error_line(args):

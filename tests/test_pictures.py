@@ -191,7 +191,7 @@ def test_gif_in_chinese_and_with_channels(tmp_path):
     assert len(frames) == 4 + 1
     trace = trace_scatter(np.arange(8).reshape(2, 2, 2), np.ones((2, 2, 2), int), channels=True, stride=2)
     fig = step_figure(trace, lang="zh")
-    assert [lab.text for lab in fig.frames[0].labels][:2] == ["步骤1: 处理输入元素(0, 4)（位置0,0）", "输入 2×2×2"]
+    assert [lab.text for lab in fig.frames[0].labels][:2] == ["步骤1：输入[0,0] = (0, 4)", "输入 2×2×2"]
     assert {c.index[0] for c in fig.frames[0].panel_cells("input")} == {0, 1}  # one grid per channel
     assert fig.frames[0].cell("placed", (0, 0)).text == "0×1+4×1"
 
@@ -202,7 +202,7 @@ def test_gif_multi_channel_output_draws_one_channel_and_says_so(tmp_path):
     path = tmp_path / "c.gif"
     result = show("-i", str(tmp_path / "x.npy"), "-k", str(tmp_path / "w.npy"), "--export", str(path))
     assert result.exit_code == 0, result.output
-    assert "the picture draws output channel 0 of 2; --channel picks another" in result.output
+    assert "the picture draws output channel 0 (channels 0–1); --channel picks another" in result.output
     result = show("-i", str(tmp_path / "x.npy"), "-k", str(tmp_path / "w.npy"), "--channel", "1", "--export",
                   str(path), "--force")
     assert result.exit_code == 0 and "picture draws" not in result.output
@@ -262,3 +262,15 @@ def test_no_steps_drawn_leaves_the_final_frame(tmp_path):
     assert len(frames) == 1 and frames[0].shape[:2] == (fig.height, fig.width)
     assert [f.step for f in fig.frames] == [None]
     assert "4 more steps not shown" in " ".join(lab.text for lab in fig.frames[0].labels)
+
+
+def test_final_frame_says_final_output_once_and_keeps_only_its_own_legend():
+    trace = trace_scatter(np.array([[1, 2], [3, 4]]), np.array([[1, 0], [0, 1]]), stride=1)
+    fig = step_figure(trace)
+    final, step = fig.frames[-1], fig.frames[0]
+    texts = [lab.text for lab in final.labels]
+    assert sum("Final output 3×3" in x for x in texts) == 1
+    assert "After all 4 steps" in texts
+    assert any("written by this step" in x for x in (lab.text for lab in step.labels))
+    assert not any("written by this step" in x or "added onto" in x for x in texts)
+    assert not any(c.role in (WRITE, ACCUM) for c in final.cells)

@@ -87,7 +87,7 @@ def test_play_draws_each_step_in_place_then_holds_the_output():
     text = term.text
     assert code == 0, text
     for n in range(1, 5):
-        assert f"Step {n}: input element {n}" in text
+        assert f"Step {n}: input[" in text and f"] = {n}" in text
     assert text.index("Step 4") < text.index("Final output 4×4") < text.index("PyTorch check skipped")
     assert HIDE in text and text.rindex(SHOW) > text.rindex(HIDE)  # the cursor comes back
     # Steps 2..4 are each drawn over the previous one: before each, the cursor climbs the previous
@@ -138,18 +138,45 @@ def test_play_export_records_the_normal_report(tmp_path):
     assert term.finish() == 0, term.text
     saved = (tmp_path / "r.txt").read_text(encoding="utf-8")
     for n in range(1, 5):
-        assert f"Step {n}: input element {n}" in saved
+        assert f"Step {n}: input[" in saved
     assert saved.count("Final output 4×4") == 1
 
 
 def test_step_titles_are_recognised_from_the_catalogue():
     p = [title_pattern("show.step_title", "en"), title_pattern("show.gather_step", "zh")]
-    assert is_step(Group(Text("Step 12: input element -0.5 (position 1,2)"), Text("x")), p)
+    assert is_step(Group(Text("Step 12: input[1,2] = -0.5"), Text("x")), p)
     assert is_step(Group(Text("输出(0,1) = 3"), Text("")), p)
     assert not is_step(Group(Text("Final output 4×4")), p)
-    assert not is_step(Text("Step 1: input element 1 (position 0,0)"), p)
+    assert not is_step(Text("Step 1: input[0,0] = 1"), p)
 
 
 def test_delay_is_bounded():
     result = CliRunner().invoke(app, ["show", "--play", "--delay", "-1"], env=ENV)
     assert result.exit_code == 2
+
+
+def _played(height: int) -> str:
+    import io
+    import re as _re
+
+    from convt_cli.render.play import PlayConsole
+
+    out = io.StringIO()
+    console = PlayConsole(delay=0, lang="en", file=out, force_terminal=True, width=60, height=height,
+                          color_system=None, highlight=False)
+    console.print(Text("ConvTranspose2d(1→1, kernel_size=2)"))
+    console.print(Text(""))
+    for n in (1, 2):
+        console.print(Group(Text(f"Step {n}: input[0,{n}] = {n}"), Text("\n".join(f"row {r}" for r in range(30)))))
+        console.print(Text(""))
+    console.print(Text("Final output 4×4"))
+    return _re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+
+
+def test_play_keeps_the_blank_line_before_the_result_and_the_header_above_a_tall_frame():
+    tall = _played(height=12)
+    assert "\n\nFinal output 4×4" in tall  # the blank line after the last step survives the live area
+    # Each frame taller than the screen starts with the report's first line, so it never scrolls away.
+    assert tall.count("ConvTranspose2d(1→1, kernel_size=2)") >= 3
+    short = _played(height=60)
+    assert short.count("ConvTranspose2d(1→1, kernel_size=2)") == 1

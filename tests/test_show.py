@@ -56,7 +56,7 @@ def test_default_is_the_explainer_example_without_torch():
     assert out.startswith("ConvTranspose2d(1→1, kernel_size=2, stride=2, padding=0, output_padding=0, dilation=1)")
     assert "H: (2 − 1)×2 − 2×0 + 1×(2 − 1) + 0 + 1 = 4" in out
     for n, (value, pos) in enumerate([(1, "0,0"), (2, "0,1"), (3, "1,0"), (4, "1,1")], start=1):
-        assert f"Step {n}: input element {value} (position {pos})" in out
+        assert f"Step {n}: input[{pos}] = {value}" in out
     assert "│ 3×1 │ 3×0 │" in out  # this step's writes shown as products
     assert final_output(out).tolist() == [[1, 0, 2, 0], [0, 1, 0, 2], [3, 0, 4, 0], [0, 3, 0, 4]]
     assert "PyTorch check skipped (--no-torch)." in out
@@ -80,7 +80,7 @@ def test_torch_check_with_channels_and_groups(tmp_path):
     assert len(outs) == 6
     for co, got in enumerate(outs):
         assert np.array_equal(got, ref[co]), co
-    assert "Output channel 4 of 6: the sum over input channels 2–3 (groups=2)" in r.stdout
+    assert "Output channel 4 (channels 0–5): the sum over input channels 2–3 (groups=2)" in r.stdout
 
 
 def test_channel_picks_one_output_channel(tmp_path):
@@ -92,9 +92,9 @@ def test_channel_picks_one_output_channel(tmp_path):
     assert r.exit_code == 0, r.output
     assert len(all_final_outputs(r.stdout)) == 1
     assert np.array_equal(final_output(r.stdout), conv_transpose(x, w, stride=2)[1])
-    assert "Output channel 1 of 2" in r.stdout and "Output channel 0" not in r.stdout
+    assert "Output channel 1 (channels 0–1)" in r.stdout and "Output channel 0" not in r.stdout
     # Each step shows the input column across channels and the sum of products.
-    assert "Step 1: input element (0, 4) (position 0,0)" in r.stdout
+    assert "Step 1: input[0,0] = (0, 4)" in r.stdout
 
 
 def test_inputs_from_json_csv_stdin(tmp_path):
@@ -227,9 +227,9 @@ def test_zh_labels_everywhere():
             # parameter names (output_padding, kernel_size) are code, not labels: whole words only
             assert not re.search(rf"\b{word}\b", body), (view, word)
     r = show("--no-torch", env={"CONVT_LANG": "zh"})
-    assert "步骤1: 处理输入元素1（位置0,0）" in r.stdout
+    assert "步骤1：输入[0,0] = 1" in r.stdout
     r = show("--no-torch", env={"LANG": "zh_CN.UTF-8"})
-    assert "步骤1: 处理输入元素1（位置0,0）" in r.stdout
+    assert "步骤1：输入[0,0] = 1" in r.stdout
     r = show("-s", "0", "--lang", "zh")
     assert r.exit_code == 1 and r.stderr.startswith("错误: ")
 
@@ -259,7 +259,7 @@ def test_no_colour_codes_in_pipes_or_with_no_color():
 
 # --------------------------------------------------------------------------------------------- export
 
-@pytest.mark.parametrize("suffix,marker", [(".svg", "<svg"), (".html", "<html"), (".txt", "Step 1: input element 1")])
+@pytest.mark.parametrize("suffix,marker", [(".svg", "<svg"), (".html", "<html"), (".txt", "Step 1: input[0,0] = 1")])
 def test_export(tmp_path, suffix, marker):
     path = tmp_path / f"render{suffix}"
     r = show("--no-torch", "--export", str(path))
@@ -439,3 +439,31 @@ def test_a_torch_mismatch_is_reported_and_exits_1(monkeypatch):
     r = show()
     assert r.exit_code == 1
     assert "✗ DIFFERS from torch.nn.functional.conv_transpose2d: max |Δ| = 0.25" in r.stdout
+
+
+def test_a_big_step_draws_a_window_around_its_cells_not_blank_screens():
+    r = show("-s", "2500", "--no-torch")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert len(lines) < 200  # was 505, ~46 empty lines per step around a lone →
+    blank_runs = "\n".join("" if not line.strip() else "x" for line in lines)
+    assert "\n\n\n" not in blank_runs  # never two blank lines in a row
+    # Step 2 writes rows 0–1, columns 2500–2501: shown with those indices, around the products.
+    step2 = r.stdout.split("Step 2:")[1].split("Step 3:")[0]
+    assert "(rows 0–1, columns 2500–2501 of 2502×2502: this step's cells)" in step2
+    assert re.search(r"^\s+2500\s+2501$", step2, re.M)
+    assert re.search(r"^→ 0  2×1  2×0$", step2, re.M) and re.search(r"^= 0    2    0$", step2, re.M)
+
+
+def test_a_random_input_and_kernel_are_printed_once_before_the_steps():
+    r = show("--random", "5x5", "--random-kernel", "3x3", "--seed", "0", "--max-steps", "4", "--no-torch")
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert out.count("The random input 5×5") == 1 and out.count("The random kernel 3×3") == 1
+    assert out.index("The random kernel 3×3") < out.index("Step 1:")
+    grid = out.split("The random input 5×5")[1].split("The random kernel")[0]
+    values = [[int(v) for v in re.findall(r"-?\d+", row)] for row in grid.splitlines() if row.startswith("│")]
+    assert len(values) == 5 and all(len(row) == 5 for row in values)
+    # The steps use exactly these values, in order.
+    steps = [int(v) for v in re.findall(r"Step \d+: input\[[0-9,]+\] = (-?\d+)", out)]
+    assert steps == values[0][:4]

@@ -120,7 +120,7 @@ def test_zh_golden_is_chinese():
     text = (GOLDEN / "zh.txt").read_text(encoding="utf-8")
     # The module line is code (PyTorch's own signature); every other label must be Chinese.
     text = "\n".join(line for line in text.splitlines() if not line.startswith("ConvTranspose"))
-    assert "步骤1: 处理输入元素1（位置0,0）" in text
-    assert "步骤4: 处理输入元素4（位置1,1）" in text
+    assert "步骤1：输入[0,0] = 1" in text
+    assert "步骤4：输入[1,1] = 4" in text
     for english in ("Step", "Final output", "Legend", "kernel", "input value", "canvas after", "checked", "skipped"):
         assert english not in text, english

@@ -267,8 +267,9 @@ def test_low_precision_states_its_scaled_tolerance(dtype, eps):
     result = run("--dtype", dtype, "--cases", "30", "--dims", "2")
     assert result.exit_code == 0, result.stdout
     out = plain(result.stdout)
-    assert f"+ {eps}·L, L = C_in/groups·∏k" in out
+    assert f"+ {eps}·L L = C_in/groups·∏k, the reduction length" in out  # L defined once, on the next line
     assert "L = C_in/groups·∏k, the reduction length, per case (largest here:" in out
+    assert out.count("L = C_in/groups·∏k") == 1
     assert "float32 path" not in out  # the float32 path belongs to the float64 run
 
 

@@ -44,6 +44,8 @@ RUNS: list[tuple[str, dict[str, str]]] = [
     ("shape 8x6 --layer \"Conv2DTranspose(16, (3, 4), strides=(2, 3), padding='same')\" --from keras", {}),
     ("show --layer \"Conv2DTranspose(1, 3, strides=2, padding='same')\" --from keras --max-steps 1 --seed 1 "
      "--no-torch", {}),
+    ("show -s 2500 --no-torch --max-steps 2", {}),  # a big canvas: each step's window, with its indices
+    ("show --random 32x32 --random-kernel 4x4 --seed 3 --max-steps 2 --no-torch", {}),
 ]
 
 SKIP_README = ("--json", "--export", "--heatmap", ".npy", "--impl", "my_convt", "--emit", "--check")

@@ -66,10 +66,10 @@ def register(app: typer.Typer) -> None:
 
             make_console(no_color=no_color).print(render_audit(report, language))
         if heatmap is not None:
-            _write_heatmap(report, heatmap, language, force)
+            _write_heatmap(report, heatmap, language, force, json_out)
 
 
-def _write_heatmap(report, path: str, lang: str, force: bool) -> None:
+def _write_heatmap(report, path: str, lang: str, force: bool, json_out: bool = False) -> None:
     # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
     from ..render import audit as _labels  # noqa: F401 - defines the audit.* labels
 
@@ -80,7 +80,7 @@ def _write_heatmap(report, path: str, lang: str, force: bool) -> None:
             "(give --weights FILE or --init-weights)",
             zh=f"--heatmap {path}：没有步幅 > 1 且有真实权重的转置卷积可画（请给 --weights FILE 或 --init-weights）",
         )
-    from ..pictures.export import check_picture_path, fonts_for, heatmap_picture
+    from ..pictures.export import check_picture_path, fonts_for, heatmap_picture, report_written
     from ..pictures.heatmap import HeatMap
 
     maps = []
@@ -90,7 +90,8 @@ def _write_heatmap(report, path: str, lang: str, force: bool) -> None:
         worst = la.phase_gain.worst
         title = t("audit.heatmap_map", lang, name=la.name, worst="∞" if worst == float("inf") else f"{worst:.3g}")
         maps.append(HeatMap(grid, title=title))
-    fonts, lang, _notes = fonts_for(lang)
+    fonts, lang, notes = fonts_for(lang)
     target = check_picture_path(path, force, (".png",), "heatmap")
-    written = heatmap_picture(target, fonts, maps, title=t("audit.heatmap_title", lang), precision=3)
-    typer.echo(f"{written}", err=True)
+    written = heatmap_picture(target, fonts, maps, title=t("audit.heatmap_title", lang), precision=3, force=force)
+    # One rule for every export: "Wrote PATH" on stdout, on stderr when stdout carries JSON.
+    report_written(written, notes, lang=lang, stderr=json_out)

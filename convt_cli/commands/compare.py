@@ -85,5 +85,5 @@ def register(app: typer.Typer) -> None:
         if heatmap is not None:
             from ..pictures.export import compare_heatmap, report_written
 
-            report_written(*compare_heatmap(Path(heatmap), report, lang=lang_code), lang=lang_code,
+            report_written(*compare_heatmap(Path(heatmap), report, lang=lang_code, force=force), lang=lang_code,
                            no_color=no_color, stderr=json_out)

@@ -217,8 +217,17 @@ def torch_check(case: Case) -> TorchCheck:
             tol = dataclasses.replace(tol, per_term=per_term)
     reduction = max(1, case.c_in // p.groups) * math.prod(case.w_full.shape[2:])
     cmp = compare_arrays(ours, ref, tol, reduction)
+    if not cmp.passed and kind.kind == "f" and kind.name != "float64":
+        # An overflow of the dtype itself: where convt's answer is an infinity that PyTorch computing in
+        # that same dtype also gives, the two agree (the float64 reference has no such limit).
+        with np.errstate(all="ignore"):
+            native = torch_conv_transpose(*args, dtype=kind.name)
+            same_inf = np.isinf(ours) & (np.asarray(native, dtype=np.float64) == np.asarray(ours, dtype=np.float64))
+        if same_inf.any():
+            ref = np.where(same_inf, np.asarray(ours, dtype=np.float64), ref)
+            cmp = compare_arrays(ours, ref, tol, reduction)
     delta = cmp.max_abs if cmp.max_abs is not None else math.inf
-    return TorchCheck(delta, cmp.passed, tol.formula() + (f" (L = {reduction})" if tol.scaled else ""))
+    return TorchCheck(delta, cmp.passed, tol.formula(reduction))
 
 
 def is_explorer(export: str | None, static: bool) -> bool:
@@ -272,7 +281,8 @@ def run_show(opts: dict[str, Any]) -> int:
         elif view == "matrix":
             extra = matrix_view(job.x, job.k, channels=True, bias=job.bias, **pd)
         records.append((job, trace, extra))
-    plan = plan_show_pictures(opts["export"], opts["heatmap"], records[0][1], lang=lang, precision=opts["precision"])
+    plan = plan_show_pictures(opts["export"], opts["heatmap"], records[0][1], lang=lang, precision=opts["precision"],
+                              force=opts["force"])
     check = None if opts["no_torch"] else torch_check(case)
 
     record = opts["export"] is not None and not picture
@@ -289,6 +299,9 @@ def run_show(opts: dict[str, Any]) -> int:
                          c_in=case.c_in, c_out=case.c_out,
                          bias=None if case.bias_vec is None else case.bias_vec[0], seed=case.seed))
     console.print()
+    for item in rs.random_values(console, st, case.x_full, case.w_full, channels=case.channels,
+                                 input_=opts["random"] is not None, kernel=opts["random_kernel"] is not None):
+        console.print(item)
     first_trace = records[0][1]
     if view == "scatter":
         overlap = any(int(r[1].write_counts.max()) > 1 for r in records)
@@ -303,7 +316,7 @@ def run_show(opts: dict[str, Any]) -> int:
             chs = f"{job.in_channels.start}–{job.in_channels.stop - 1}" if len(job.in_channels) > 1 \
                 else str(job.in_channels.start)
             key = "show.channel_note" if len(job.in_channels) > 1 else "show.channel_note_one"
-            console.print(Text(t(key, lang, co=job.out_channel, cout=case.c_out, chs=chs, g=p.groups)))
+            console.print(Text(t(key, lang, co=job.out_channel, last=case.c_out - 1, chs=chs, g=p.groups)))
             console.print()
         if view == "scatter":
             items = rs.render_steps(console, st, trace) + rs.render_result(console, st, trace)
@@ -337,9 +350,10 @@ def run_show(opts: dict[str, Any]) -> int:
     elif opts["export"] is not None and not picture:
         path = export_console(getattr(console, "recording", None) or console, opts["export"], opts["force"],
                               title="convt show")
-        make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))))
+        make_console(no_color=opts["no_color"]).print(Text(t("exported", lang, path=str(path))), soft_wrap=True)
     write_show_pictures(plan, opts["heatmap"], records[0][1], lang=lang, no_color=opts["no_color"],
-                        channel=(records[0][0].out_channel, case.c_out) if len(records) > 1 else None)
+                        channel=(records[0][0].out_channel, case.c_out) if len(records) > 1 else None,
+                        force=opts["force"])
     return code
 
 

@@ -49,18 +49,19 @@ def check_show_targets(export: str | None, heatmap: str | None, force: bool, vie
 
 
 def plan_show_pictures(export: str | None, heatmap: str | None, trace: ScatterTrace, *, lang: str,
-                       precision: int) -> StepsPlan | None:
+                       precision: int, force: bool = False) -> StepsPlan | None:
     """Pictures too big are refused here, before the report prints; returns the laid-out step picture."""
     if not is_picture(export) and heatmap is None:
         return None
     check_picture_size(trace, steps=is_picture(export), heatmap=heatmap is not None)
     if is_picture(export):
-        return plan_steps_picture(export, trace, lang=lang, precision=precision)  # type: ignore[arg-type]
+        return plan_steps_picture(export, trace, lang=lang, precision=precision,  # type: ignore[arg-type]
+                                  force=force)
     return None
 
 
 def write_show_pictures(plan: StepsPlan | None, heatmap: str | None, trace: ScatterTrace, *, lang: str,
-                        no_color: bool, channel: tuple[int, int] | None = None) -> None:
+                        no_color: bool, channel: tuple[int, int] | None = None, force: bool = False) -> None:
     """Write the pictures (from the same step records the terminal render drew) and say so; ``channel``
     = (drawn, total) when the report drew several output channels and the pictures draw one."""
     if plan is None and heatmap is None:
@@ -68,8 +69,8 @@ def write_show_pictures(plan: StepsPlan | None, heatmap: str | None, trace: Scat
     if channel is not None:
         from rich.text import Text
 
-        make_console(no_color=no_color).print(Text(t("pic.channel_note", lang, co=channel[0], cout=channel[1])))
+        make_console(no_color=no_color).print(Text(t("pic.channel_note", lang, co=channel[0], last=channel[1] - 1)))
     if plan is not None:
         report_written(*write_steps_picture(plan), lang=lang, no_color=no_color)
     if heatmap is not None:
-        report_written(*show_heatmap(Path(heatmap), trace, lang=lang), lang=lang, no_color=no_color)
+        report_written(*show_heatmap(Path(heatmap), trace, lang=lang, force=force), lang=lang, no_color=no_color)

@@ -5,7 +5,6 @@ and atomic writes (a temporary file beside the target, renamed into place).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,8 @@ define({
     "pic.no_cjk": ("Note: no installed font has Chinese characters; the picture's labels are in English "
                    "(install {hint}).",
                    "注意：没有已安装的字体含有中文字符；图片中的标注改用英文（请安装 {hint}）。"),
-    "pic.channel_note": ("Note: the picture draws output channel {co} of {cout}; --channel picks another.",
-                         "注意：图片只画输出通道 {co}（共 {cout} 个）；用 --channel 选择其他通道。"),
+    "pic.channel_note": ("Note: the picture draws output channel {co} (channels 0–{last}); --channel picks another.",
+                         "注意：图片只画输出通道 {co}（通道 0–{last}）；用 --channel 选择其他通道。"),
     "pic.counts_scale": ("contributions", "贡献数"),
     "pic.counts_params": ("kernel_size={k}, stride={s}, dilation={d}", "kernel_size={k}, stride={s}, dilation={d}"),
 })
@@ -92,27 +91,18 @@ def check_picture_path(path: str | Path, force: bool = False, suffixes: Sequence
                          zh=f"{what} 文件 {str(p)!r} 已存在；用 --force 覆盖")
     if not os.access(parent, os.W_OK):
         raise ConvtError(f"{what} directory {str(parent)!r} is not writable", zh=f"{what} 目录 {str(parent)!r} 不可写")
+    from ..output import probe_writable
+
+    probe_writable(p, "picture")
     require_pillow()
     return p
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """``data`` into a temporary file beside ``path`` (mode from the umask), then renamed into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+def write_bytes_atomic(path: Path, data: bytes, force: bool = False) -> Path:
+    """A picture into place through the one export writer (:func:`convt_cli.output.write_file_atomic`)."""
+    from ..output import write_file_atomic
+
+    return write_file_atomic(path, data, force=force, what="picture")
 
 
 def report_written(path: Path, notes: Sequence[str], *, lang: str, no_color: bool = False,
@@ -125,21 +115,22 @@ def report_written(path: Path, notes: Sequence[str], *, lang: str, no_color: boo
     out = make_console(no_color=no_color, stderr=stderr)
     for note in notes:
         out.print(Text(note))
-    out.print(Text(t("exported", lang, path=str(path))))
+    out.print(Text(t("exported", lang, path=str(path))), soft_wrap=True)  # a path stays whole, copyable
 
 
 def fonts_for(lang: str) -> tuple[object, str, list[str]]:
     """The font chain for ``lang``, the language the picture can actually be labelled in, and notes."""
-    from .fonts import INSTALL_HINT, FontChain, font_paths
+    from .fonts import FontChain, font_paths, install_hint
 
     chain = FontChain(font_paths(lang))
     notes = []
+    said = lang  # the notes are in the user's language, the install hint included
     if lang == "zh" and not chain.has_cjk():
-        notes.append(t("pic.no_cjk", lang, hint=INSTALL_HINT))
+        notes.append(t("pic.no_cjk", said, hint=install_hint(said)))
         lang = "en"
     missing = chain.missing(["×−✂·→"])
     if missing:
-        notes.append(t("pic.font_missing", lang, chars=" ".join(missing), hint=INSTALL_HINT))
+        notes.append(t("pic.font_missing", said, chars=" ".join(missing), hint=install_hint(said)))
     return chain, lang, notes
 
 
@@ -152,13 +143,15 @@ class StepsPlan:
     notes: list[str]
     figure: object  # layout.Figure
     sheet: object | None  # layout.Sheet for .png
+    force: bool = False  # overwrite a file at the target (else one that appears meanwhile is left alone)
 
 
 def _megapixels(w: int, h: int) -> str:
     return f"{w}×{h} px ({w * h / 1e6:.1f} megapixels)"
 
 
-def plan_steps_picture(path: str | Path, trace: ScatterTrace, *, lang: str, precision: int) -> StepsPlan:
+def plan_steps_picture(path: str | Path, trace: ScatterTrace, *, lang: str, precision: int,
+                       force: bool = False) -> StepsPlan:
     """Lay the picture out (``.gif``: one frame per recorded step plus the final frame; ``.png``: every
     frame tiled on one sheet) and refuse it, naming the sizes, when it would pass :data:`MAX_PIXELS`."""
     from .layout import sheet_layout, step_figure
@@ -173,7 +166,7 @@ def plan_steps_picture(path: str | Path, trace: ScatterTrace, *, lang: str, prec
                              "use a smaller input, kernel or stride",
                              zh=f"一帧将有 {size}；图片最多 {MAX_PIXELS // 10**6} 百万像素："
                                 "请用更小的输入、卷积核或 stride")
-        return StepsPlan(path, fonts, notes, figure, None)
+        return StepsPlan(path, fonts, notes, figure, None, force)
     figure = step_figure(trace, lang=lang, precision=precision, font_px=13, legend=False, max_width=1000,
                          measure=fonts.length)  # type: ignore[attr-defined]
     sheet = sheet_layout(figure)
@@ -184,7 +177,7 @@ def plan_steps_picture(path: str | Path, trace: ScatterTrace, *, lang: str, prec
                          f"{MAX_PIXELS // 10**6} megapixels: use --max-steps {fit} or fewer, or a smaller input",
                          zh=f"{len(figure.frames)} 个面板的总图将有 {size}；图片最多 {MAX_PIXELS // 10**6} 百万像素："
                             f"请用 --max-steps {fit} 或更少，或更小的输入")
-    return StepsPlan(path, fonts, notes, figure, sheet)
+    return StepsPlan(path, fonts, notes, figure, sheet, force)
 
 
 def write_steps_picture(plan: StepsPlan) -> tuple[Path, list[str]]:
@@ -194,7 +187,7 @@ def write_steps_picture(plan: StepsPlan) -> tuple[Path, list[str]]:
         data = draw.gif_bytes(plan.figure, plan.fonts)  # type: ignore[arg-type]
     else:
         data = draw.png_bytes(draw.sheet_image(plan.sheet, plan.fonts))  # type: ignore[arg-type]
-    return write_bytes_atomic(plan.path, data), plan.notes
+    return write_bytes_atomic(plan.path, data, plan.force), plan.notes
 
 
 def steps_picture(path: Path, trace: ScatterTrace, *, lang: str, precision: int) -> tuple[Path, list[str]]:
@@ -202,13 +195,13 @@ def steps_picture(path: Path, trace: ScatterTrace, *, lang: str, precision: int)
 
 
 def heatmap_picture(path: Path, fonts: object, maps: Sequence, *, title: str, notes: Sequence[str] = (),
-                    precision: int = 3, scale_label: str = "") -> Path:
+                    precision: int = 3, scale_label: str = "", force: bool = False) -> Path:
     from . import draw
     from .heatmap import heatmap_layout
 
     layout = heatmap_layout(maps, title=title, notes=notes, precision=precision, scale_label=scale_label,
                             measure=fonts.length)  # type: ignore[attr-defined]
-    return write_bytes_atomic(path, draw.png_bytes(draw.heatmap_image(layout, fonts)))
+    return write_bytes_atomic(path, draw.png_bytes(draw.heatmap_image(layout, fonts)), force)
 
 
 def write_heatmap(path: str | Path, values: object, *, title: str = "", row_labels: Sequence[str] | None = None,
@@ -223,7 +216,7 @@ def write_heatmap(path: str | Path, values: object, *, title: str = "", row_labe
     maps = [HeatMap(np.asarray(a), row_labels=row_labels, col_labels=col_labels) for a in arrays]
     fonts, _, font_notes = fonts_for(lang)
     return heatmap_picture(p, fonts, maps, title=title, notes=notes, precision=precision,
-                           scale_label=scale_label), font_notes
+                           scale_label=scale_label, force=force), font_notes
 
 
 def count_maps(trace: ScatterTrace, lang: str) -> list:
@@ -245,7 +238,7 @@ def count_maps(trace: ScatterTrace, lang: str) -> list:
             for z in range(counts.shape[0])]
 
 
-def show_heatmap(path: Path, trace: ScatterTrace, *, lang: str) -> tuple[Path, list[str]]:
+def show_heatmap(path: Path, trace: ScatterTrace, *, lang: str, force: bool = False) -> tuple[Path, list[str]]:
     """``convt show --heatmap``: the contribution-count map of the output on a colour scale."""
     from ..render.show_common import per_dim_text
 
@@ -255,7 +248,7 @@ def show_heatmap(path: Path, trace: ScatterTrace, *, lang: str) -> tuple[Path, l
     title = t("show.overlap_title", lang) + "\n" + t(
         "pic.counts_params", lang, k=per_dim_text(ksize), s=per_dim_text(p.stride), d=per_dim_text(p.dilation))
     return heatmap_picture(path, fonts, count_maps(trace, lang), title=title, notes=_verdict_lines(trace, lang),
-                           scale_label=t("pic.counts_scale", lang)), notes
+                           scale_label=t("pic.counts_scale", lang), force=force), notes
 
 
 def _verdict_lines(trace: ScatterTrace, lang: str) -> list[str]:
@@ -273,7 +266,7 @@ def _verdict_lines(trace: ScatterTrace, lang: str) -> list[str]:
     return last.plain.splitlines() if isinstance(last, Text) else []
 
 
-def compare_heatmap(path: Path, report: object, *, lang: str) -> tuple[Path, list[str]]:
+def compare_heatmap(path: Path, report: object, *, lang: str, force: bool = False) -> tuple[Path, list[str]]:
     """``convt compare --heatmap``: its overlap maps side by side on one scale, each with its verdict."""
     from ..render.compare import _verdict
     from ..upsampling import OVERLAP_INPUT
@@ -286,4 +279,4 @@ def compare_heatmap(path: Path, report: object, *, lang: str) -> tuple[Path, lis
         lines = [head, _verdict(m, lang)] + ([t("compare.sam3", lang)] if m.sam3 else [])
         maps.append(HeatMap(np.asarray(m.counts), title="\n".join(lines)))
     return heatmap_picture(path, fonts, maps, title=t("compare.overlap_title", lang, n=OVERLAP_INPUT),
-                           scale_label=t("pic.counts_scale", lang)), notes
+                           scale_label=t("pic.counts_scale", lang), force=force), notes

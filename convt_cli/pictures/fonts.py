@@ -36,6 +36,13 @@ ASCII_STAND_INS = {"×": "x", "−": "-", "✂": "X", "·": ".", "→": ">", "Σ
                    "ᵀ": "T", "✓": "v", "✗": "x", "★": "*"}
 CJK_SAMPLE = "输入卷积核画布步骤"
 INSTALL_HINT = "fonts-dejavu-core and fonts-wqy-microhei (Debian/Ubuntu), or set CONVT_FONT to a .ttf/.ttc file"
+INSTALL_HINT_ZH = ("fonts-dejavu-core 和 fonts-wqy-microhei（Debian/Ubuntu），"
+                   "或把 CONVT_FONT 设为一个 .ttf/.ttc 字体文件")
+
+
+def install_hint(lang: str) -> str:
+    """What to install for the fonts, in the language of the sentence it goes into."""
+    return INSTALL_HINT_ZH if lang == "zh" else INSTALL_HINT
 
 
 def font_paths(lang: str) -> list[str]:

@@ -38,6 +38,7 @@ FINAL_MS = 4000
 define({
     "pic.input": ("input {shape}", "输入 {shape}"),
     "pic.channel": ("channel {c}", "通道{c}"),
+    "pic.final_frame": ("After all {total} steps", "全部 {total} 步之后"),
 })
 
 
@@ -222,8 +223,11 @@ def step_figure(trace: ScatterTrace, *, lang: str = "en", precision: int = 3, fo
     frames = [build_frame(step_geo, k, t("show.step_title", lang, n=s.number, value=value_text(s.value, st),
                                     pos=pos_text(s.index)), [], legend_items, m, size, s.number, STEP_MS)
               for k, s in enumerate(steps)]
-    frames.append(build_frame(final_geo, 0, _final_title(trace, st), final_notes, legend_items, m, size, None,
-                              FINAL_MS))
+    # The final frame: its own title (the output panel already says "Final output 4×4"), and only the
+    # legend entries for what it shows (nothing in it is "written by this step").
+    final_legend = tuple(item for item in legend_items if item[0] not in (WRITE, ACCUM))
+    frames.append(build_frame(final_geo, 0, t("pic.final_frame", lang, total=trace.total_steps), final_notes,
+                              final_legend, m, size, None, FINAL_MS))
     return Figure(tuple(frames), width, height, legend_all, m)
 
 

@@ -8,6 +8,7 @@ zeros to add). The proof runs both layers on the NumPy engine through each frame
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -229,8 +230,9 @@ def proof_geometry(g: Geometry, batch: int = 2, reduce: bool = True) -> tuple[Ge
     from dataclasses import replace
 
     def elements(h: Geometry) -> int:
-        return (batch * h.c_in * int(np.prod(h.size)) + int(np.prod(h.weight_shape()))
-                + batch * h.c_out * int(np.prod([max(c, o) for c, o in zip(h.canvas, h.out)])))
+        # Python ints (math.prod), never NumPy's int64: a product of large sizes must not wrap around.
+        return (batch * h.c_in * math.prod(int(s) for s in h.size) + math.prod(int(s) for s in h.weight_shape())
+                + batch * h.c_out * math.prod(max(int(c), int(o)) for c, o in zip(h.canvas, h.out)))
 
     reduced = False
     if reduce and elements(g) > PROOF_ELEMENTS:

@@ -8,6 +8,7 @@ from rich.tree import Tree
 
 from ..audit.phase import THRESHOLD
 from ..i18n import define, t
+from .layout import Hanging
 from .neck import shape_text, si, time_text  # also defines the neck.* labels used here
 from .verdict import verdict_short
 
@@ -172,7 +173,7 @@ def layer_node(layer, lang: str) -> RenderableType:
     return Group(*lines)
 
 
-def _phase_lines(layer, lang: str) -> list[Text]:
+def _phase_lines(layer, lang: str) -> list[RenderableType]:
     """The phase-gain index, the phase map and the fixes for a flagged layer."""
     lines = []
     pg = layer.phase_gain
@@ -181,10 +182,11 @@ def _phase_lines(layer, lang: str) -> list[Text]:
                           style="bold red" if pg.flagged else "green"))
         if len(pg.phase_sums) > 1:
             lines.append(phase_map_text(pg, lang))
+    # Wrapped between words, and between Chinese characters, never leaving "修正：ICNR" alone on a line.
     if layer.overlap in ("uneven", "gaps"):
-        lines.append(Text(t("audit.fix_geometry", lang), style="yellow"))
+        lines.append(Hanging(t("audit.fix_geometry", lang), style="yellow"))
     if pg is not None and pg.flagged:
-        lines.append(Text(t("audit.fix_weights", lang), style="yellow"))
+        lines.append(Hanging(t("audit.fix_weights", lang), style="yellow"))
     return lines
 
 

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..i18n import define, t
+from ..numbers import prefixed
 from ..upsampling import BILINEAR_FLOPS_PER_VALUE, OVERLAP_INPUT, RESIZE_CONV_KERNEL, CompareReport, OverlapMap
 from .grid import format_number
 from .layout import fit_table, prose_lines, stacked_rows
@@ -24,7 +25,8 @@ define(
         "compare.m.nearest": ("nearest", "最近邻 nearest"),
         "compare.m.bilinear": ("bilinear, align_corners=False", "双线性 bilinear，align_corners=False"),
         "compare.m.bilinear_align_corners": ("bilinear, align_corners=True", "双线性 bilinear，align_corners=True"),
-        "compare.m.conv_transpose": ("ConvTranspose2d, k={kh}×{kw}, s={s}", "ConvTranspose2d，k={kh}×{kw}，s={s}"),
+        "compare.m.conv_transpose": ("ConvTranspose2d, k={kh}×{kw}, s={s}{more}",
+                                     "ConvTranspose2d，k={kh}×{kw}，s={s}{more}"),
         "compare.m.resize_conv": ("nearest + Conv2d {k}×{k} (resize-conv)", "最近邻 + Conv2d {k}×{k}（先放大再卷积）"),
         "compare.sources": ("nearest and bilinear: torch.nn.functional.interpolate (float64); ConvTranspose2d: "
                             "the NumPy engine, checked against torch.nn.functional.conv_transpose2d: {check} "
@@ -80,11 +82,12 @@ def _dims(shape: tuple[int, ...]) -> str:
 
 
 def human_flops(n: int) -> str:
-    """``26843545600`` → ``26.84 G`` (4 significant digits; decimal prefixes)."""
-    for scale, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
-        if n >= scale:
-            return f"{n / scale:.4g} {prefix}"
-    return str(n)
+    """``26843545600`` → ``26.84 G`` (4 significant digits; decimal prefixes, chosen after rounding:
+    999,950 is ``1 M``, never ``1000 k``)."""
+    if abs(n) < 1000:
+        return str(n)
+    text, prefix = prefixed(n, ("", "k", "M", "G", "T"), 1000, digits=4)
+    return f"{text} {prefix}".rstrip()
 
 
 def _grid(title: str, values, precision: int, width: int, lang: str) -> RenderableType:
@@ -100,7 +103,10 @@ def _grid(title: str, values, precision: int, width: int, lang: str) -> Renderab
 
 def method_label(method: str, report: CompareReport, lang: str) -> str:
     kh, kw = report.kernel.shape
-    return t(f"compare.m.{method}", lang, kh=kh, kw=kw, s=report.scale, k=RESIZE_CONV_KERNEL)
+    sep = "，" if lang == "zh" else ", "
+    more = (f"{sep}p={report.padding}" if report.padding else "") + \
+        (f"{sep}op={report.output_padding}" if report.output_padding else "")
+    return t(f"compare.m.{method}", lang, kh=kh, kw=kw, s=report.scale, k=RESIZE_CONV_KERNEL, more=more)
 
 
 def _verdict(m: OverlapMap, lang: str) -> str:
@@ -128,6 +134,7 @@ def render_compare(report: CompareReport, lang: str = "en", precision: int = 3, 
         grids[out.method] = _grid(title, out.values, precision, width, lang)
     # The two block-like results side by side, then the two smooth ones.
     parts.append(Columns([grids["nearest"], grids["conv_transpose"]], padding=(1, 4)))
+    parts.append(Text(""))
     parts.append(Columns([grids["bilinear"], grids["bilinear_align_corners"]], padding=(1, 4)))
     check = report.torch_check
     parts.append(_prose(t("compare.sources", lang, check=t("compare.agrees" if check.agrees else "compare.disagrees",

@@ -24,11 +24,40 @@ ASCII_FALLBACK = {
 ERROR_HANDLER = "convt-ascii"
 
 
+SINGLE_FALLBACK = {"→": ">", "←": "<", "…": "~", "≤": "<", "≥": ">", "Σ": "S", "²": "2", "³": "3", "✓": "v"}
+
+
+def _stand_in(text: str, i: int) -> str:
+    ch = text[i]
+    if ch == "×":
+        # Between digits a size or a product of numbers (2x2, 3x1); elsewhere a multiplication in a
+        # formula, which reads as "*" (2*padding, dilation*(k - 1)), not as a letter glued to a word.
+        before = text[i - 1] if i else ""
+        after = text[i + 1] if i + 1 < len(text) else ""
+        return "x" if before.isdigit() and after.isdigit() else "*"
+    if ch == "·" and 0 < i < len(text) - 1 and text[i - 1] == " " and text[i + 1] == " ":
+        return "|"  # a separator ("Input 2x2 | kernel 2x2"); between words it multiplies (per_term*L)
+    return ASCII_FALLBACK.get(ch, "?")
+
+
 def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Stand-ins for what ASCII cannot encode, without moving what follows on the line: a stand-in
+    longer than its character takes the width back from the spaces after it (the padding of a box
+    cell or of a row of panels); where there are none to spare, a one-character stand-in is used."""
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
-    text = exc.object[exc.start:exc.end]
-    return "".join(ASCII_FALLBACK.get(ch, "?") for ch in text), exc.end
+    text = exc.object
+    out = "".join(_stand_in(text, i) for i in range(exc.start, exc.end))
+    extra = len(out) - (exc.end - exc.start)
+    end = exc.end
+    if extra > 0:
+        spaces = len(text[end:]) - len(text[end:].lstrip(" "))
+        line_ends = end + spaces >= len(text) or text[end + spaces] in "\r\n"
+        if spaces >= extra + 1 or (line_ends and spaces >= extra):
+            end += extra  # eat spaces after it: the columns to the right stay where they were
+        elif spaces and not line_ends:
+            out = "".join(SINGLE_FALLBACK.get(text[i], _stand_in(text, i)) for i in range(exc.start, exc.end))
+    return out, end
 
 
 codecs.register_error(ERROR_HANDLER, _ascii_fallback)

@@ -9,25 +9,11 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from ..numbers import format_number
+
+__all__ = ["DEFAULT_PRECISION", "format_number", "matrix_table"]
+
 DEFAULT_PRECISION = 3
-
-
-def format_number(value: float | int, precision: int = DEFAULT_PRECISION) -> str:
-    """Integers as integers; floats rounded to ``precision`` decimals, trailing zeros after the
-    decimal point dropped (``2.500`` → ``2.5``, ``3.000`` → ``3``; never the zeros of ``10``).
-
-    What is printed reads back as the value rounded to ``precision`` decimals (Python's ``round``);
-    ``-0`` prints as ``0``; NaN and infinities print as ``nan``, ``inf``, ``-inf``.
-    """
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    v = float(value)
-    if v == 0:
-        return "0"
-    text = f"{v:.{precision}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
 
 
 def matrix_table(

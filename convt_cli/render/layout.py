@@ -245,3 +245,110 @@ def stacked_rows(headers: Sequence[str], rows: Sequence[Sequence[str]], width: i
         tokens = [p + (" ·" if i < len(pairs) - 1 else "") for i, p in enumerate(pairs)]
         out.extend(balanced_lines(tokens, width, first="  ", indent="  ") if tokens else [])
     return out
+
+
+class Hanging:
+    """A paragraph wrapped to the console's width at render time, its continuation lines indented
+    under its first (``first`` spaces before the first line, ``hang`` before the others): a wrapped
+    line never falls back to column 0. ``text`` may be a Rich ``Text``: its styles are kept."""
+
+    def __init__(self, text, *, first: int = 0, hang: int = 2, style: str = "") -> None:  # noqa: ANN001
+        plain = text if isinstance(text, str) else text.plain
+        lead = len(plain) - len(plain.lstrip(" "))  # leading spaces are the first line's indentation
+        self.text, self.first, self.hang, self.style = text[lead:], first + lead, hang, style
+
+    @property
+    def plain(self) -> str:
+        return self.text if isinstance(self.text, str) else self.text.plain
+
+    def lines(self, width: int) -> list[str]:
+        out = prose_lines(self.plain, max(width - self.hang, 20))
+        return [" " * (self.first if i == 0 else self.hang) + line for i, line in enumerate(out)]
+
+    def __rich_console__(self, console, options):  # noqa: ANN001, ANN204 - Rich protocol
+        from rich.text import Text
+
+        source = Text(self.text, style=self.style) if isinstance(self.text, str) else self.text
+        plain = source.plain
+        out = Text(no_wrap=True, overflow="ignore", style=self.style)
+        cursor = 0
+        for i, line in enumerate(prose_lines(plain, max(options.max_width - self.hang, 20))):
+            if i:
+                out.append("\n")
+            out.append(" " * (self.first if i == 0 else self.hang))
+            at = plain.find(line, cursor)
+            if at < 0:  # not a plain slice (cannot happen with single spaces): the words, unstyled
+                out.append(line)
+                continue
+            out.append_text(source[at:at + len(line)])
+            cursor = at + len(line)
+        yield out
+
+    def __rich_measure__(self, console, options):  # noqa: ANN001, ANN204
+        from rich.measure import Measurement
+
+        longest = max((cell_len(line) for line in self.plain.split("\n")), default=0) + self.first
+        return Measurement(min(longest, self.hang + 20), longest)
+
+
+def shell_words(command: str) -> list[str]:
+    """``command`` split at the spaces outside quotes (each word keeps its quotes, as typed)."""
+    words, current, quote = [], "", ""
+    for ch in command:
+        if quote:
+            current += ch
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            current += ch
+            quote = ch
+        elif ch == " ":
+            if current:
+                words.append(current)
+            current = ""
+        else:
+            current += ch
+    if current:
+        words.append(current)
+    return words
+
+
+def shell_lines(lead: str, command: str, width: int) -> list[str]:
+    """A command after ``lead`` that a shell still runs when copied whole: too long for ``width``, it
+    breaks between words with `` \\`` and goes on under the command's first word; a quoted argument is
+    never cut."""
+    if cell_len(lead + command) <= width:
+        return [lead + command]
+    indent = " " * (cell_len(lead) + 2)
+    lines, current = [], lead
+    for word in shell_words(command):
+        fresh = current in (lead, indent)
+        if not fresh and cell_len(current + " " + word + " \\") > width:
+            lines.append(current + " \\")
+            current = indent + word
+        else:
+            current = current + ("" if fresh else " ") + word
+    lines.append(current)
+    return lines
+
+
+class ShellLine:
+    """A label and a command, wrapped at render time by :func:`shell_lines` (copyable as it stands)."""
+
+    def __init__(self, lead: str, command: str, style: str = "") -> None:
+        self.lead, self.command, self.style = lead, command, style
+
+    @property
+    def plain(self) -> str:
+        return self.lead + self.command
+
+    def __rich_console__(self, console, options):  # noqa: ANN001, ANN204 - Rich protocol
+        from rich.text import Text
+
+        yield Text("\n".join(shell_lines(self.lead, self.command, options.max_width)), style=self.style,
+                   no_wrap=True, overflow="ignore")
+
+    def __rich_measure__(self, console, options):  # noqa: ANN001, ANN204
+        from rich.measure import Measurement
+
+        return Measurement(min(cell_len(self.plain), 20), cell_len(self.plain))

@@ -16,7 +16,9 @@ from rich.tree import Tree
 from ..i18n import t
 from ..limits import human_bytes
 from ..neck import NeckTrace
+from ..numbers import prefixed
 from . import neck_labels  # noqa: F401 - defines the neck.* labels
+from .verdict import verdict_short
 
 
 def shape_text(shape: list[int] | tuple[int, ...] | None) -> str:
@@ -30,16 +32,12 @@ def shape_text(shape: list[int] | tuple[int, ...] | None) -> str:
 
 
 def si(value: int | float, unit: str = "") -> str:
-    """3 significant digits with k/M/G/T/P: 26843545600 → ``26.8 G``."""
-    v = float(value)
-    for prefix in ("", "k", "M", "G", "T", "P"):
-        if abs(v) < 1000 or prefix == "P":
-            if prefix == "":
-                text = f"{int(value):d}" if float(value).is_integer() else f"{v:.3g}"
-                return f"{text} {unit}".rstrip()
-            return f"{v:.3g} {prefix}{unit}".rstrip()
-        v /= 1000
-    return str(value)  # pragma: no cover
+    """3 significant digits with k/M/G/T/P: 26843545600 → ``26.8 G``; 999,600 → ``1 M`` (the prefix is
+    chosen after rounding); an integer under 1000 exactly; past P, scientific notation."""
+    if float(value).is_integer() and abs(float(value)) < 1000:
+        return f"{int(value):d} {unit}".rstrip()
+    text, prefix = prefixed(value, ("", "k", "M", "G", "T", "P"), 1000)
+    return f"{text} {prefix}{unit}".rstrip()
 
 
 def time_text(ms: float | None) -> str:
@@ -181,8 +179,6 @@ def dropped_line(trace: NeckTrace, lang: str = "en") -> Text | None:
 
 def audit_lines(trace: NeckTrace, lang: str = "en") -> Text | None:
     """The audit's records of the transposed convolutions: overlap and useful multiply-adds."""
-    from .verdict import verdict_short
-
     report = trace.audit
     if report is None or not report.layers:
         return None

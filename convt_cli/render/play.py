@@ -58,6 +58,8 @@ class PlayConsole(Console):
         self.frames_shown = 0
         self._patterns = [title_pattern(k, lang) for k in STEP_KEYS]
         self._live: Live | None = None
+        self._blank = False  # a blank line came while the live area was up: printed after it ends
+        self.sticky: str | None = None  # the report's first line, kept above a frame taller than the screen
 
     def print(self, *objects: Any, **kwargs: Any) -> None:  # noqa: D401 - Console's signature
         if len(objects) == 1 and isinstance(objects[0], Control):
@@ -70,8 +72,15 @@ class PlayConsole(Console):
             self._show(item)
             return
         if self._live is not None and (not objects or isinstance(item, Text) and not item.plain):
-            return  # blank lines between steps: the live area keeps its place
+            self._blank = True
+            return  # blank lines between steps: the live area keeps its place (one is printed after it)
+        if self.sticky is None and item is not None:
+            lines = self.render_lines(item, self.options, pad=False)
+            self.sticky = "".join(seg.text for seg in lines[0]) if lines else ""
+        blank, self._blank = self._blank and self._live is not None, False
         self.finish()
+        if blank:
+            super().print()
         super().print(*objects, **kwargs)
 
     def _show(self, frame: Any) -> None:
@@ -85,6 +94,11 @@ class PlayConsole(Console):
             except BaseException:
                 self.abort()
                 raise
+        self._blank = False
+        if self.sticky and len(self.render_lines(frame, self.options, pad=False)) >= self.height - 1:
+            # Taller than the screen: the live area would push the header off the top, so the frame
+            # carries the report's first line itself (and is cut at the bottom with an ellipsis).
+            frame = Group(Text(self.sticky, style="bold"), frame)
         self._live.update(frame, refresh=True)
         self.frames_shown += 1
 

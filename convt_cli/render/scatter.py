@@ -136,14 +136,17 @@ def render_step(console: Console, st: Style, trace: ScatterTrace, step: Step, wr
         return ""
 
     placed_key = "show.placed_canvas" if has_crop(trace) else "show.placed"
+    # The cells this step writes: where a canvas too big for boxes is looked at (a window, not a corner).
+    spots = [w.position for w in step.writes]
+    focus = [(min(p[d] for p in spots), max(p[d] for p in spots) + 1) for d in range(trace.ndim)] if spots else None
 
     def placed_panel(compact: bool) -> RenderableType:
         return grid(trace.canvas.shape, placed_cell, st, title=t(placed_key, lang, pos=pos_text(step.origin)),
-                    labels=labels, compact=compact)
+                    labels=labels, compact=compact, focus=focus)
 
     def after_panel(compact: bool) -> RenderableType:
         return grid(trace.canvas.shape, after_cell, st, title=t("show.canvas_after", lang, n=step.number),
-                    labels=labels, compact=compact)
+                    labels=labels, compact=compact, focus=focus)
 
     builders = [input_panel, kernel_panel, product_panel, placed_panel, after_panel]
     separators = ["×", "=", "→", "="]
@@ -163,6 +166,34 @@ def render_steps(console: Console, st: Style, trace: ScatterTrace) -> list[Rende
         items.append(prose(st, t("show.skipped", st.lang, k=trace.skipped_steps, n=len(trace.steps),
                             total=trace.total_steps), style="italic"))
         items.append(Text(""))
+    return items
+
+
+def random_values(console: Console, st: Style, x: np.ndarray, w: np.ndarray, *, channels: bool, input_: bool,
+                  kernel: bool) -> list[RenderableType]:
+    """A ``--random`` input and kernel, printed once before the steps so the output can be checked by hand.
+
+    ``x`` is ``(C_in, *S)``, ``w`` is ``(C_in, C_out/groups, *k)``; without channels both have one."""
+    items: list[RenderableType] = []
+    lang = st.lang
+
+    def show(arr: np.ndarray, title: str) -> None:
+        items.append(fitted(console, st, lambda c: values_grid(arr, st, title=title, compact=c)))
+        items.append(Text(""))
+
+    if input_:
+        if not channels:
+            show(x[0], t("show.random_input", lang, shape=shape_text(x.shape[1:])))
+        else:
+            for c in range(x.shape[0]):
+                show(x[c], t("show.random_input_channel", lang, shape=shape_text(x.shape), c=c))
+    if kernel:
+        if not channels:
+            show(w[0, 0], t("show.random_kernel", lang, shape=shape_text(w.shape[2:])))
+        else:
+            for ci in range(w.shape[0]):
+                for co in range(w.shape[1]):
+                    show(w[ci, co], t("show.random_kernel_channel", lang, shape=shape_text(w.shape), ci=ci, co=co))
     return items
 
 

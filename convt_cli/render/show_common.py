@@ -196,34 +196,54 @@ def _box_table(rows: list[list[Text | str]], row_labels: Sequence[str] | None,
     return outer
 
 
+def _window(n: int, span: tuple[int, int] | None, limit: int) -> tuple[int, int]:
+    """The indices ``[lo, hi)`` of one axis shown in the compact form: ``span`` when given, else from
+    the start; at most ``limit`` long."""
+    if span is None:
+        return 0, min(n, limit)
+    lo, hi = max(0, span[0]), min(n, span[1])
+    return lo, min(hi, lo + limit)
+
+
 def _slice_table(shape2: tuple[int, ...], cell: Callable[[int, int], Text | str], labels: tuple | None,
-                 compact: bool, width: int) -> tuple[RenderableType, tuple[int, int] | None]:
-    """One 2-d (or 1-row) table; in the compact form, rows and columns beyond what fits are left out."""
+                 compact: bool, width: int, focus: tuple | None = None
+                 ) -> tuple[RenderableType, tuple[tuple[int, int], tuple[int, int]] | None]:
+    """One 2-d (or 1-row) table; in the compact form, rows and columns beyond what fits are left out.
+
+    With ``focus`` (a ``(lo, hi)`` span or ``None`` per axis), the compact form shows a window around
+    those cells, labelled with their indices, instead of the top-left corner. Returns the table and the
+    rows/columns shown (``None`` when all of them are)."""
     nrows, ncols = shape2
     row_labels = list(labels[0]) if labels and labels[0] is not None else None
     col_labels = list(labels[1]) if labels and labels[1] is not None else None
-    shown_r, shown_c = nrows, ncols
+    r0, r1, c0, c1 = 0, nrows, 0, ncols
     if compact:
-        shown_r = min(nrows, COMPACT_MAX_ROWS)
-        considered = min(ncols, max(1, width // 2))  # a compact column takes at least 2 characters
-        texts = [[cell(r, c) for c in range(considered)] for r in range(shown_r)]
-        widths = [max(cell_len(str(texts[r][c])) for r in range(shown_r)) + 1 for c in range(considered)]
+        if focus is not None:
+            # Indices as labels, so the window's offsets read off the grid.
+            if row_labels is None and nrows > 1:
+                row_labels = [str(r) for r in range(nrows)]
+            if col_labels is None:
+                col_labels = [str(c) for c in range(ncols)]
+        r0, r1 = _window(nrows, focus[0] if focus else None, COMPACT_MAX_ROWS)
+        c0, c_end = _window(ncols, focus[1] if focus else None, max(1, width // 2))
+        texts = [[cell(r, c) for c in range(c0, c_end)] for r in range(r0, r1)]
+        widths = [max(cell_len(str(row[c])) for row in texts) + 1 for c in range(c_end - c0)]
         if col_labels is not None:
-            widths = [max(w, cell_len(lab) + 1) for w, lab in zip(widths, col_labels)]
-        budget = width - (max(cell_len(x) for x in row_labels) + 1 if row_labels else 0) - 2
+            widths = [max(w, cell_len(lab) + 1) for w, lab in zip(widths, col_labels[c0:c_end])]
+        budget = width - (max(cell_len(x) for x in row_labels[r0:r1]) + 1 if row_labels else 0) - 2
         used, shown_c = 0, 0
         for w in widths:
             if used + w > budget:
                 break
             used += w
             shown_c += 1
-        shown_c = max(1, shown_c)
-        rows = [row[:shown_c] for row in texts]
+        c1 = c0 + max(1, shown_c)
+        rows = [row[:c1 - c0] for row in texts]
     else:
         rows = [[cell(r, c) for c in range(ncols)] for r in range(nrows)]
-    table = _box_table(rows, row_labels[:shown_r] if row_labels else None,
-                       col_labels[:shown_c] if col_labels else None, compact)
-    cut = (shown_r, shown_c) if (shown_r, shown_c) != (nrows, ncols) else None
+    table = _box_table(rows, row_labels[r0:r1] if row_labels else None,
+                       col_labels[c0:c1] if col_labels else None, compact)
+    cut = ((r0, r1), (c0, c1)) if (r0, r1, c0, c1) != (0, nrows, 0, ncols) else None
     return table, cut
 
 
@@ -235,11 +255,14 @@ def min_box_width(shape: Sequence[int]) -> int:
 
 
 def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = None,
-         labels: Sequence[Sequence[str] | None] | None = None, compact: bool = False) -> RenderableType:
+         labels: Sequence[Sequence[str] | None] | None = None, compact: bool = False,
+         focus: Sequence[tuple[int, int]] | None = None) -> RenderableType:
     """An N-d (1, 2 or 3) array as box tables: 1-d one row, 2-d a grid, 3-d depth slices side by side.
 
     ``cell(index)`` gives each cell's text; ``labels`` optionally names each index along each dim
-    (rows/columns get a label column/header; 3-d depth labels go into the slice titles).
+    (rows/columns get a label column/header; 3-d depth labels go into the slice titles). ``focus``
+    (one ``(lo, hi)`` span per dim) is where the compact form looks: a window around those cells, with
+    their indices, rather than the top-left corner and screens of blank cells.
     """
     shape = tuple(shape)
     nd = len(shape)
@@ -254,21 +277,24 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
     cuts = []
     if nd == 1:
         table, cut = _slice_table((1, shape[0]), lambda r, c: cell((c,)),
-                                  (None, labels[0]) if labels else None, compact, st.width)
+                                  (None, labels[0]) if labels else None, compact, st.width,
+                                  (None, focus[0]) if focus else None)
         parts.append(table)
         cuts.append((cut, (1, shape[0])))
     elif nd == 2:
         table, cut = _slice_table(shape, lambda r, c: cell((r, c)), tuple(labels) if labels else None,
-                                  compact, st.width)
+                                  compact, st.width, tuple(focus) if focus else None)
         parts.append(table)
         cuts.append((cut, shape))
     else:
         slices: list[RenderableType] = []
         slice_widths: list[int] = []
-        depth = min(shape[0], COMPACT_MAX_SLICES) if compact else shape[0]
-        for z in range(depth):
+        z0, z1 = _window(shape[0], focus[0] if focus else None, COMPACT_MAX_SLICES) if compact else (0, shape[0])
+        depth = z1 - z0
+        for z in range(z0, z1):
             lab = (labels[1], labels[2]) if labels else None
-            table, cut = _slice_table(shape[1:], lambda r, c, z=z: cell((z, r, c)), lab, compact, st.width)
+            table, cut = _slice_table(shape[1:], lambda r, c, z=z: cell((z, r, c)), lab, compact, st.width,
+                                      tuple(focus[1:]) if focus else None)
             zlabel = t("show.depth", st.lang, z=z)
             if labels and labels[0] is not None and labels[0][z] != str(z):
                 zlabel += f" [{labels[0][z]}]"
@@ -296,7 +322,8 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
                 line.add_row(*pieces)
                 parts.append(line)
             if depth < shape[0]:
-                parts.append(Text(t("show.truncated_depth", st.lang, z=depth, depth=shape[0]), style="dim"))
+                key = "show.truncated_depth" if focus is None else "show.window_depth"
+                parts.append(Text(t(key, st.lang, z=depth, depth=shape[0], z0=z0, z1=z1 - 1), style="dim"))
         else:
             row = Table.grid(padding=(0, 2))
             for _ in slices:
@@ -306,8 +333,15 @@ def grid(shape: Sequence[int], cell: CellFn, st: Style, *, title: str | None = N
     if compact:
         for cut, full in cuts:
             if cut is not None:
-                parts.append(Text(t("show.truncated", st.lang, r=cut[0], rows=full[0], c=cut[1], cols=full[1]),
-                                  style="dim"))
+                (r0, r1), (c0, c1) = cut
+                if focus is None:
+                    note = t("show.truncated", st.lang, r=r1, rows=full[0], c=c1, cols=full[1])
+                elif len(full) == 1 or full[0] == 1:
+                    note = t("show.window_cols", st.lang, c0=c0, c1=c1 - 1, cols=full[-1])
+                else:
+                    note = t("show.window", st.lang, r0=r0, r1=r1 - 1, c0=c0, c1=c1 - 1, rows=full[0],
+                             cols=full[1])
+                parts.append(Text(note, style="dim"))
                 break
     if compact:
         height = None

@@ -52,6 +52,10 @@ define(
                               "每个输出单元等于其下乘积之和"),
         "show.gather_legend": ("bold: input elements; 0: inserted zeros; · padding zeros; a×b: under the kernel",
                                "粗体：输入元素；0：插入的零；·：补的零；a×b：卷积核覆盖的位置"),
+        "show.gather_legend_plain": ("input elements every stride cells, 0: the zeros inserted between them; "
+                                     "· padding zeros; a×b: under the kernel",
+                                     "输入元素每隔 stride 个单元一个，0：其间插入的零；·：补的零；"
+                                     "a×b：卷积核覆盖的位置"),
         "show.gather_channel": ("channel {c}", "通道{c}"),
         "show.gather_step": ("Output ({pos}) = {value}", "输出({pos}) = {value}"),
         "show.gather_skipped": ("… {k} more output cells not shown (showing {n} of {total}; --max-steps changes this)",
@@ -93,7 +97,9 @@ def render_gather(console: Console, st: Style, view: GatherView, trace: ScatterT
     lang = st.lang
     channels = view.padded.shape[0]
     items: list[RenderableType] = [prose(st, t("show.gather_title", lang), style=STYLE_TITLE), Text("")]
-    items.append(prose(st, t("show.gather_legend", lang)))
+    # Bold only where the terminal shows it: piped or without colour, the legend says where the input is.
+    key = "show.gather_legend_plain" if console.color_system is None else "show.gather_legend"
+    items.append(prose(st, t(key, lang)))
     items.append(Text(""))
 
     items.append(prose(st, t("show.gather_insert", lang, a=shape_text(view.input.shape[1:]),

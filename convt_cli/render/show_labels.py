@@ -13,17 +13,21 @@ define(
         "show.output_size": ("Output size = (in − 1)×stride − 2×padding + dilation×(k − 1) + output_padding + 1",
                              "输出尺寸 = (输入 − 1)×stride − 2×padding + dilation×(k − 1) + output_padding + 1"),
         "show.channel_note": (
-            "Output channel {co} of {cout}: the sum over input channels {chs} (groups={g}); each step adds "
+            "Output channel {co} (channels 0–{last}): the sum over input channels {chs} (groups={g}); each step adds "
             "one input position of every channel in the group",
-            "输出通道 {co}（共 {cout} 个）：对输入通道 {chs} 求和（groups={g}）；"
+            "输出通道 {co}（通道 0–{last}）：对输入通道 {chs} 求和（groups={g}）；"
             "每一步加入该组所有通道在同一位置的输入",
         ),
         "show.channel_note_one": (
-            "Output channel {co} of {cout}: fed by input channel {chs} only (groups={g})",
-            "输出通道 {co}（共 {cout} 个）：只由输入通道 {chs} 贡献（groups={g}）",
+            "Output channel {co} (channels 0–{last}): fed by input channel {chs} only (groups={g})",
+            "输出通道 {co}（通道 0–{last}）：只由输入通道 {chs} 贡献（groups={g}）",
         ),
-        "show.step_title": ("Step {n}: input element {value} (position {pos})",
-                            "步骤{n}: 处理输入元素{value}（位置{pos}）"),
+        "show.step_title": ("Step {n}: input[{pos}] = {value}", "步骤{n}：输入[{pos}] = {value}"),
+        "show.random_input": ("The random input {shape}", "随机输入 {shape}"),
+        "show.random_input_channel": ("The random input {shape}, channel {c}", "随机输入 {shape}，通道 {c}"),
+        "show.random_kernel": ("The random kernel {shape}", "随机卷积核 {shape}"),
+        "show.random_kernel_channel": ("The random kernel {shape}, input channel {ci} → output channel {co}",
+                                       "随机卷积核 {shape}，输入通道 {ci} → 输出通道 {co}"),
         "show.input_value": ("input value={value}", "输入值={value}"),
         "show.input_values": ("input values (per channel)", "输入值（每个通道）"),
         "show.kernel": ("kernel", "卷积核"),
@@ -75,6 +79,12 @@ define(
         "show.compact": ("(compact form: the grid is wider than the terminal)", "（紧凑形式：网格比终端更宽）"),
         "show.truncated": ("(showing {r} of {rows} rows and {c} of {cols} columns)",
                            "（显示 {rows} 行中的 {r} 行、{cols} 列中的 {c} 列）"),
+        "show.window": ("(rows {r0}–{r1}, columns {c0}–{c1} of {rows}×{cols}: this step's cells)",
+                        "（{rows}×{cols} 中的第 {r0}–{r1} 行、第 {c0}–{c1} 列：本步写入的单元）"),
+        "show.window_cols": ("(columns {c0}–{c1} of {cols}: this step's cells)",
+                             "（{cols} 列中的第 {c0}–{c1} 列：本步写入的单元）"),
+        "show.window_depth": ("(depth slices {z0}–{z1} of {depth}: this step's cells)",
+                              "（{depth} 个深度切片中的第 {z0}–{z1} 个：本步写入的单元）"),
         "show.truncated_depth": ("(showing {z} of {depth} depth slices)", "（显示 {depth} 个深度切片中的 {z} 个）"),
         "show.overlap_title": ("Contributions per output cell (how many input elements feed it)",
                                "每个输出单元收到的贡献数（有多少个输入元素写入它）"),

@@ -19,6 +19,7 @@ from ..i18n import define, t
 from ..limits import human_bytes
 from ..verify import FAILURE_KINDS, FLOAT32_PATH_TOLERANCE, FORWARD_FEATURES, CaseSpec, Cluster, FeatureRow, Report
 from ..verify.report import small_arrays
+from .layout import Hanging, ShellLine
 
 MAX_FAILURES_SHOWN = 10  # failing checks listed when no forward case failed (adjoint, error parity)
 
@@ -62,6 +63,10 @@ define({
     "verify.dtype": ("dtype", "数据类型"),
     "verify.sweep": ("{planned} cases (seed {seed}, dims {dims})", "{planned} 个用例（种子 {seed}，维数 {dims}）"),
     "verify.single": ("1 case", "1 个用例"),
+    "verify.sweep_more": ("{planned} cases: {n} random forward + {extra} adjoint and error-parity checks (seed {seed}, "
+                          "dims {dims})",
+                          "{planned} 个用例：{n} 个随机前向 + {extra} 个伴随与报错一致性检查"
+                          "（种子 {seed}，维数 {dims}）"),
     "verify.tolerance": ("tolerance", "容差"),
     "verify.tol_values": ("values ({dtype}): {formula}", "数值（{dtype}）：{formula}"),
     "verify.tol_scaled": ("L = C_in/groups·∏k, the reduction length, per case (largest here: {max_l})",
@@ -223,29 +228,34 @@ def no_number_note(report: Report, lang: str = "en") -> Text | None:
 
 
 def header(report: Report, lang: str = "en", torch_version: str = "?") -> Group:
+    """The run's header; a line too long for the terminal wraps under its own indentation."""
     subject = t("verify.subject_engine", lang) if report.subject == "engine" else report.subject
+    dims = ",".join(map(str, report.dims))
     if report.single_case:
         sweep = t("verify.single", lang)
+    elif report.requested_cases is not None and report.planned != report.requested_cases:
+        # --cases N asks for N random forward cases; the adjoint and error-parity checks come on top.
+        sweep = t("verify.sweep_more", lang, planned=report.planned, n=report.requested_cases,
+                  extra=report.planned - report.requested_cases, seed=report.seed, dims=dims)
     else:
-        sweep = t("verify.sweep", lang, planned=report.planned, seed=report.seed,
-                  dims=",".join(map(str, report.dims)))
+        sweep = t("verify.sweep", lang, planned=report.planned, seed=report.seed, dims=dims)
     lines: list[RenderableType] = [
-        Text.assemble((t("verify.title", lang), "bold"), " · ", f"{t('verify.subject', lang)}: ", (subject, "bold"),
-                      " · ", f"{t('verify.dtype', lang)} {report.dtype}", " · ", sweep),
-        Text(t("verify.against", lang, version=torch_version) + "; " + t("verify.inputs", lang), style="dim"),
+        Hanging(Text.assemble((t("verify.title", lang), "bold"), " · ", f"{t('verify.subject', lang)}: ",
+                              (subject, "bold"), " · ", f"{t('verify.dtype', lang)} {report.dtype}", " · ", sweep)),
+        Hanging(t("verify.against", lang, version=torch_version) + "; " + t("verify.inputs", lang), style="dim"),
     ]
     tol = report.tolerance
-    lines.append(Text(f"{t('verify.tolerance', lang)}: "
-                      + t("verify.tol_values", lang, dtype=report.dtype, formula=tol.formula())))
+    lines.append(Hanging(f"{t('verify.tolerance', lang)}: "
+                         + t("verify.tol_values", lang, dtype=report.dtype, formula=tol.formula(define=False))))
     if tol.scaled:
-        lines.append(Text("  " + t("verify.tol_scaled", lang, max_l=report.max_reduction or "—")))
+        lines.append(Hanging(t("verify.tol_scaled", lang, max_l=report.max_reduction or "—"), first=2, hang=4))
     if report.float32_path:
-        lines.append(Text("  " + t("verify.tol_f32", lang, formula=FLOAT32_PATH_TOLERANCE.formula())))
+        lines.append(Hanging(t("verify.tol_f32", lang, formula=FLOAT32_PATH_TOLERANCE.formula()), first=2, hang=4))
     if report.timeout_s is not None:
         limit = human_bytes(report.address_space) if report.address_space else "—"
-        lines.append(Text(t("verify.isolation", lang, timeout=report.timeout_s, limit=limit), style="dim"))
+        lines.append(Hanging(t("verify.isolation", lang, timeout=report.timeout_s, limit=limit), style="dim"))
     if report.dtype == "bfloat16" and report.subject == "engine":
-        lines.append(Text("  " + t("verify.bf16_note", lang), style="dim"))
+        lines.append(Hanging(t("verify.bf16_note", lang), first=2, hang=4, style="dim"))
     return Group(*lines)
 
 
@@ -329,14 +339,14 @@ def show_hint(spec: CaseSpec, x: np.ndarray | None, w: np.ndarray | None) -> str
     return " ".join(parts)
 
 
-def diagnosis_block(report: Report, reproduce: Callable[[CaseSpec], str], lang: str = "en") -> list[Text]:
+def diagnosis_block(report: Report, reproduce: Callable[[CaseSpec], str], lang: str = "en") -> list[RenderableType]:
     """The clusters of failing forward cases, each with its smallest case; then the checks that also failed.
 
-    Reproducer and hint lines are marked ``no_wrap``: :func:`render_report` prints them soft-wrapped,
-    so the terminal folds them and a copy gives one runnable line.
+    A line too long for the terminal wraps under its own indentation (:class:`Hanging`); reproducer and
+    hint commands break between words with `` \\`` (:class:`ShellLine`), so a copy still runs as is.
     """
     diagnosis = report.diagnosis
-    items: list[Text] = []
+    items: list[RenderableType] = []
     clusters = diagnosis.clusters
     if clusters:
         title = t("verify.diagnosis_one", lang) if len(clusters) == 1 else t("verify.diagnosis", lang,
@@ -344,43 +354,41 @@ def diagnosis_block(report: Report, reproduce: Callable[[CaseSpec], str], lang: 
         items.append(Text(title, style="bold red"))
     for n, cluster in enumerate(clusters, 1):
         items.append(Text.assemble((f"{n}. ", "bold red"), (cluster_headline(cluster, lang), "bold")))
-        items.append(Text("   " + rate_line(cluster, lang)))
+        items.append(Hanging("   " + rate_line(cluster, lang), hang=5))
         case = cluster.smallest
         if case is None:
             continue
         items.append(Text.assemble(f"   {t('verify.smallest', lang)}{_colon(lang)}", (case.spec.format(), "bold")))
         if cluster.shrunk_from is not None:
-            items.append(Text("     " + t("verify.shrunk_from", lang, case=cluster.shrunk_from.format(),
-                                          runs=cluster.shrink_runs), style="dim"))
+            items.append(Hanging("     " + t("verify.shrunk_from", lang, case=cluster.shrunk_from.format(),
+                                             runs=cluster.shrink_runs), hang=7, style="dim"))
         for c in case.checks:
             if not c.passed:
-                items.append(Text(f"     {feature_label(c.name, lang)}{_colon(lang)}{c.message}"))
+                items.append(Hanging(f"     {feature_label(c.name, lang)}{_colon(lang)}{c.message}", hang=7))
         arrays = small_arrays(case)
         if arrays is not None:
             expected, actual = arrays
-            items.append(Text(f"     {t('verify.expected', lang)}{_colon(lang)}{_fmt_values(expected)}"))
+            items.append(Hanging(f"     {t('verify.expected', lang)}{_colon(lang)}{_fmt_values(expected)}", hang=7))
             if actual is not None:
-                items.append(Text(f"     {t('verify.actual', lang)}{_colon(lang)}{_fmt_values(actual)}"))
-        items.append(Text(f"     {t('verify.reproduce', lang)}{_colon(lang)}{reproduce(case.spec)}", style="cyan",
-                          no_wrap=True))
+                items.append(Hanging(f"     {t('verify.actual', lang)}{_colon(lang)}{_fmt_values(actual)}", hang=7))
+        items.append(ShellLine(f"     {t('verify.reproduce', lang)}{_colon(lang)}", reproduce(case.spec), "cyan"))
         if not case.spec.adjoint:
             x, w, _ = case.spec.make_data()
             hint = show_hint(case.spec, x, w)
             if hint:
-                items.append(Text(f"     {t('verify.draw', lang)}{_colon(lang)}{hint}", style="cyan", no_wrap=True))
+                items.append(ShellLine(f"     {t('verify.draw', lang)}{_colon(lang)}", hint, "cyan"))
     if diagnosis.also_failed:
         checks = ", ".join(f"{feature_label(k, lang)} " + t("verify.of", lang, f=f, n=n)
                            for k, (f, n) in diagnosis.also_failed.items())
         key = "verify.also_failed" if clusters else "verify.checks_failed"
-        items.append(Text(t(key, lang, checks=checks), style="red"))
+        items.append(Hanging(t(key, lang, checks=checks), style="red"))
         if not clusters:
             for r in report.failures[:MAX_FAILURES_SHOWN]:
                 items.append(Text.assemble(("✗ ", "red"), (r.spec.format(), "bold")))
                 for c in r.checks:
                     if not c.passed:
-                        items.append(Text(f"    {feature_label(c.name, lang)}: {c.message}"))
-                items.append(Text(f"    {t('verify.reproduce', lang)}: {reproduce(r.spec)}", style="cyan",
-                                  no_wrap=True))
+                        items.append(Hanging(f"    {feature_label(c.name, lang)}{_colon(lang)}{c.message}", hang=6))
+                items.append(ShellLine(f"    {t('verify.reproduce', lang)}{_colon(lang)}", reproduce(r.spec), "cyan"))
     if report.failures:
         items.append(Text(t("verify.all_in_json", lang), style="dim"))
     return items
@@ -455,7 +463,7 @@ def render_report(console: Console, report: Report, reproduce: Callable[[CaseSpe
         if items:
             console.print()
         for item in items:
-            console.print(item, soft_wrap=bool(item.no_wrap))
+            console.print(item)
     console.print()
     left = left_out_line(report, lang)
     if left is not None:

@@ -137,7 +137,7 @@ def to_float64(value: object) -> np.ndarray:
 def compare_values(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, reduction: int,
                    name: str = "values") -> Check:
     """Shapes first, then the tolerance rule of :mod:`convt_cli.tolerance` (non-finite as PyTorch)."""
-    text = tol.formula() + (f" (L = {reduction})" if tol.scaled else "")
+    text = tol.formula(reduction)
     cmp = compare_arrays(actual, expected, tol, reduction)
     kind = "" if cmp.passed else "shape" if cmp.shape_mismatch else "nonfinite" if cmp.nonfinite_mismatch \
         else "values"
