@@ -33,7 +33,7 @@ def test_html_export_is_the_explorer_and_static_keeps_richs_html(tmp_path):
     r = show("--no-torch", "--export", str(static), "--static")
     assert r.exit_code == 0, r.output
     rich = static.read_text(encoding="utf-8")
-    assert "<html" in rich and "Step 1: input element 1" in rich and "convt-data" not in rich
+    assert "<html" in rich and "Step 1: input[0,0] = 1" in rich and "convt-data" not in rich
     assert sorted(p.name for p in tmp_path.iterdir()) == ["explorer.html", "static.html"]  # no temporary file left
 
 

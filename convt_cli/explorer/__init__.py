@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .page import check_page_cost, page_data, render_page
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..commands.show import Case
+    from ..show_case import Case
 
 __all__ = ["Explorer", "check_case_cost", "explore", "page_for_case"]
 
@@ -79,21 +79,21 @@ def explore(x: object = None, w: object = None, *, stride: object = 1, padding: 
     random input of ``size`` and kernel). Returns an object Jupyter shows inline."""
     import numpy as np
 
-    from ..commands.show import (
-        RANDOM_INPUT_RANGE,
-        RANDOM_KERNEL_RANGE,
-        _check_view,
-        _random_array,
-        case_from_arrays,
-        layer_report,
-    )
     from ..context import set_lang
     from ..errors import ConvtError
     from ..parsing import parse_per_dim
+    from ..show_case import (
+        RANDOM_INPUT_RANGE,
+        RANDOM_KERNEL_RANGE,
+        case_from_arrays,
+        check_view,
+        layer_report,
+        random_array,
+    )
     from ..steps import trace_scatter
 
     lang = set_lang(lang)
-    view = _check_view(view)
+    view = check_view(view)
     if layer is not None:
         if x is not None or w is not None:
             raise ConvtError("give either x and w or a layer, not both", zh="请给出 x 和 w，或者一个层，不要同时给出")
@@ -104,8 +104,8 @@ def explore(x: object = None, w: object = None, *, stride: object = 1, padding: 
 
         note = "\n".join(line.plain for line in crop_lines(report, lang, 100))
         xs, ks, stride, padding, output_padding, dilation = opts
-        x = _random_array(xs, "--random", RANDOM_INPUT_RANGE, seed)
-        w = _random_array(ks, "--random-kernel", RANDOM_KERNEL_RANGE, seed)
+        x = random_array(xs, "--random", RANDOM_INPUT_RANGE, seed)
+        w = random_array(ks, "--random-kernel", RANDOM_KERNEL_RANGE, seed)
     else:
         note = None
     if x is None or w is None:
