@@ -51,7 +51,9 @@ def target_of(args: list[str]) -> str:
 def test_make_sh_draws_every_committed_picture():
     targets = sorted(target_of(a) for a in make_lines())
     committed = sorted(p.name for p in IMAGES.iterdir() if p.suffix in (".png", ".gif"))
-    assert targets == committed
+    # explorer.png is a browser screenshot, made by make_explorer.py (a screenshot is not pixel-stable)
+    assert targets == [name for name in committed if name != "explorer.png"]
+    assert "explorer.png" in (IMAGES / "make_explorer.py").read_text()
 
 
 @pytest.mark.parametrize("args", make_lines(), ids=lambda a: target_of(a))
