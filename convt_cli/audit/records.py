@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -60,6 +61,23 @@ class LayerRecord:
             "checkerboard": self.flagged, "time_ms": self.time_ms, "dropped": self.dropped,
             **({"onnx_attributes": self.attributes} if self.attributes is not None else {}),
         }
+
+
+def to_plain(report: AuditReport) -> dict:
+    """The whole report as JSON-ready data (every field; the sandbox's child sends it back this way)."""
+    return dataclasses.asdict(report)
+
+
+def from_plain(data: dict) -> AuditReport:
+    """The inverse of :func:`to_plain` (raises ``TypeError``/``KeyError`` on anything else)."""
+    layers = []
+    for la in data["layers"]:
+        la = dict(la)
+        pg = la.get("phase_gain")
+        if pg is not None:
+            la["phase_gain"] = PhaseGain(**{k: tuple(v) if isinstance(v, list) else v for k, v in pg.items()})
+        layers.append(LayerRecord(**la))
+    return AuditReport(**{**data, "weights": WeightsInfo(**data["weights"]), "layers": layers})
 
 
 def _finite(value: float) -> float | None:

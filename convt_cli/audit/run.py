@@ -10,15 +10,27 @@ import math
 from dataclasses import dataclass
 
 from ..errors import ConvtError
+from ..limits import check_bytes
 from ..parsing import parse_size_list
 from ..shapes import overlap_verdict
 from .costs import bias_adds, scatter_macs, useful_macs
-from .model import ModelSpec, build_model, check_weights_path, load_weights, match_weights, one_line, parse_model
+from .model import (
+    ModelSpec,
+    build_model,
+    check_weights_path,
+    check_weights_size,
+    find_function,
+    foreign_failure,
+    load_weights,
+    match_weights,
+    parse_model,
+)
 from .phase import phase_gain, shuffle_phase_gain
 from .records import CONV_KINDS, AuditReport, LayerRecord, WeightsInfo
 from .trace import DEVICES, Hit, device_name, resolve_device, trace_module
 
 MAX_NUMEL = 2**62  # torch's sizes are int64
+DEFAULT_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -29,10 +41,11 @@ class AuditConfig:
     init_weights: bool
     device: str
     seed: int
+    timeout: float = 300.0  # seconds for the sandboxed run (build, weights, trace)
 
 
 def make_config(model: str, shape: str | None = None, weights: str | None = None, init_weights: bool = False,
-                device: str = "meta", seed: int = 0) -> AuditConfig:
+                device: str = "meta", seed: int = 0, timeout: float = DEFAULT_TIMEOUT_S) -> AuditConfig:
     """Every option checked before torch is imported; one :class:`ConvtError` per mistake."""
     spec = parse_model(model)
     dev = device.strip().lower()
@@ -59,24 +72,39 @@ def make_config(model: str, shape: str | None = None, weights: str | None = None
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise ConvtError(f"--seed {seed} must be a whole number from 0 to 2**63 - 1",
                          zh=f"--seed {seed} 必须是 0 到 2**63 - 1 之间的整数")
-    return AuditConfig(spec, None if dims is None else tuple(dims), weights, init_weights, dev, seed)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 86400:
+        raise ConvtError(f"--timeout {timeout} must be more than 0 and at most 86400 seconds",
+                         zh=f"--timeout {timeout} 必须大于 0 且不超过 86400 秒")
+    if dims is not None and dev != "meta" and spec.kind != "onnx":
+        check_bytes(4 * math.prod(dims), f"the random float32 input of --shape {'x'.join(map(str, dims))} "
+                    f"on --device {dev}", hint="give a smaller --shape, or --device meta (shapes only, no memory)",
+                    hint_zh="请给更小的 --shape，或用 --device meta（只看形状，不占内存）")
+    return AuditConfig(spec, None if dims is None else tuple(dims), weights, init_weights, dev, seed, float(timeout))
 
 
-def audit(config: AuditConfig) -> AuditReport:
+def audit(config: AuditConfig, on_loaded=None) -> AuditReport:
+    """The audit, in this process: it runs the model's own code. convt runs it only inside the sandbox
+    (:func:`convt_cli.audit.isolate.audit_isolated`); ``on_loaded()`` is called once the foreign code is
+    imported, before it builds anything or any file's tensors are read."""
     if config.model.kind == "onnx":
         from .onnx_read import audit_onnx
 
-        return audit_onnx(config.model, config.shape)
-    return audit_python(config)
+        return audit_onnx(config.model, config.shape, on_loaded=on_loaded)
+    return audit_python(config, on_loaded=on_loaded)
 
 
-def audit_python(config: AuditConfig) -> AuditReport:
+def audit_python(config: AuditConfig, on_loaded=None) -> AuditReport:
     from ..reference import torch_module
 
     torch = torch_module()
     device = resolve_device(torch, config.device)
     build_on = "meta" if device == "meta" and not config.init_weights else "cpu"
-    model = build_model(torch, config.model, build_on)
+    if config.weights is not None:
+        check_weights_size(config.weights)
+    fn = find_function(config.model)
+    if on_loaded is not None:
+        on_loaded()
+    model = build_model(torch, config.model, build_on, fn)
 
     real: dict | None = None
     if config.weights is not None:
@@ -112,11 +140,15 @@ def audit_python(config: AuditConfig) -> AuditReport:
         raise
     except Exception as exc:  # noqa: BLE001 - the model's own error, in one line
         hint = hint_zh = ""
-        if device == "meta" and "meta" in str(exc).lower():
+        if device == "meta" and "meta" in foreign_failure(exc).lower():
             hint = " (the model needs real values, which the meta device does not have: try --device cpu)"
             hint_zh = "（模型需要真实数值，而 meta 设备没有：请试 --device cpu）"
-        raise ConvtError(f"the model rejected the input {'×'.join(map(str, shape))}: {one_line(exc)}{hint}",
-                         zh=f"模型拒绝了输入 {'×'.join(map(str, shape))}：{one_line(exc)}{hint_zh}") from None
+        why = foreign_failure(exc).removeprefix("failed: ")
+        raise ConvtError(f"the model rejected the input {'×'.join(map(str, shape))}: {why}{hint}",
+                         zh=f"模型拒绝了输入 {'×'.join(map(str, shape))}：{why}{hint_zh}") from None
+    except BaseException as exc:  # noqa: BLE001 - exit() or the like inside forward()
+        raise ConvtError(f"MODEL {config.model.text!r}: the model's forward pass {foreign_failure(exc)}",
+                         zh=f"MODEL {config.model.text!r}：模型的前向计算失败：{foreign_failure(exc)}") from None
 
     layers = [record_from_hit(torch, i, hit, real, names) for i, hit in enumerate(hits)]
     dev_name, timer = device_name(torch, device)
@@ -146,9 +178,15 @@ def conv_record(index: int, name: str, kind: str, op: str, input_shape: list[int
     batch = input_shape[0] if len(input_shape) == nd + 2 else 1
     c_in, c_out = int(w_shape[0]), int(w_shape[1]) * groups
     in_sp, out_sp = input_shape[-nd:], output_shape[-nd:]
-    verdict = overlap_verdict(kernel, stride, dilation)
+    verdict = overlap_verdict(kernel, stride, dilation, list_limit=0)  # min/max only: no per-phase list
     kind_word = verdict.kind
-    if kind_word == "even" and verdict.per_cell[1] == 1:
+    per_cell = list(verdict.per_cell)
+    if in_sp and all(int(n) == 1 for n in in_sp):
+        # One input element per channel: every output cell gets at most one product, whatever k and s are.
+        # (Gaps remain only between dilated taps.) The render says why: the input is 1 element per channel.
+        gaps = any(k > 1 and d > 1 for k, d in zip(kernel, dilation))
+        kind_word, per_cell = ("gaps", [0, 1]) if gaps else ("none", [1, 1])
+    elif kind_word == "even" and verdict.per_cell[1] == 1:
         kind_word = "none"
     pg = None
     if weight_values is not None:
@@ -158,7 +196,7 @@ def conv_record(index: int, name: str, kind: str, op: str, input_shape: list[int
         params=params, macs_scatter=scatter_macs(batch, c_in, c_out, groups, in_sp, kernel),
         macs_useful=useful_macs(batch, c_in, c_out, groups, in_sp, kernel, stride, padding, dilation, out_sp),
         bias_adds=bias_adds(batch, c_out, out_sp, has_bias), overlap=kind_word,
-        overlap_per_cell=list(verdict.per_cell), phase_gain=pg, time_ms=time_ms,
+        overlap_per_cell=per_cell, phase_gain=pg, time_ms=time_ms,
     )
 
 

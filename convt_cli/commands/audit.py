@@ -29,6 +29,10 @@ def register(app: typer.Typer) -> None:
             "--device", help="meta (shapes only, no memory; default), cpu or cuda (real run, per-layer time), auto.",
         )] = "meta",
         seed: Annotated[int, typer.Option("--seed", help="Seed for the random input of a cpu/cuda run.")] = 0,
+        timeout: Annotated[float, typer.Option(
+            "--timeout", metavar="SECONDS",
+            help="The model's code (or the ONNX reader) runs in a separate process; stop it after this long "
+                 "(default 300).")] = 300.0,
         heatmap: Annotated[Optional[str], typer.Option(
             "--heatmap", metavar="FILE", help="Write the phase maps of the layers with real weights as a PNG.",
         )] = None,
@@ -44,20 +48,22 @@ def register(app: typer.Typer) -> None:
         from ..cli import set_lang
 
         language = set_lang(lang)
-        from ..audit.run import audit as run_audit
+        from ..audit.isolate import audit_isolated
         from ..audit.run import make_config
 
         config = make_config(model, shape=shape, weights=weights, init_weights=init_weights, device=device,
-                             seed=seed)
+                             seed=seed, timeout=timeout)
         if heatmap is not None:
             from ..pictures.export import check_picture_path
 
             check_picture_path(heatmap, force, (".png",), "heatmap")
-        report = run_audit(config)
+        report = audit_isolated(config)
         if json_out:
             import json
 
-            typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+            from ..audit.text import json_safe
+
+            typer.echo(json_safe(json.dumps(report.to_dict(), indent=2, ensure_ascii=False)))
         else:
             from ..output import make_console
             from ..render.audit import render_audit
