@@ -27,10 +27,12 @@ from .model import (
 )
 from .phase import phase_gain, shuffle_phase_gain
 from .records import CONV_KINDS, AuditReport, LayerRecord, WeightsInfo
+from .text import shown
 from .trace import DEVICES, Hit, device_name, resolve_device, trace_module
 
 MAX_NUMEL = 2**62  # torch's sizes are int64
 DEFAULT_TIMEOUT_S = 300.0
+MAX_KERNEL_TAPS = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,10 @@ def conv_record(index: int, name: str, kind: str, op: str, input_shape: list[int
     """The record of one transposed convolution from its geometry (and weights, when they are real)."""
     kernel = tuple(int(k) for k in w_shape[2:])
     nd = len(kernel)
+    if sum(kernel) > MAX_KERNEL_TAPS:  # the useful-MAC count walks every tap of every axis
+        raise ConvtError(f"layer {shown(name)!r}: a kernel of {'×'.join(map(str, kernel))} taps is more than the "
+                         f"audit counts ({MAX_KERNEL_TAPS:,} per layer along all axes)",
+                         zh=f"层 {shown(name)!r}：卷积核 {'×'.join(map(str, kernel))} 超过审计可计数的上限")
     stride, padding, dilation = _tup(stride, nd), _tup(padding, nd), _tup(dilation, nd)
     batch = input_shape[0] if len(input_shape) == nd + 2 else 1
     c_in, c_out = int(w_shape[0]), int(w_shape[1]) * groups
