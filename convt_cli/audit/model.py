@@ -58,6 +58,16 @@ def parse_model(text: str) -> ModelSpec:
             raise ConvtError(f"MODEL {text!r}: no such ONNX file", zh=f"MODEL {text!r}：没有这个 ONNX 文件")
         return ModelSpec(text, "onnx", t, None)
     target, sep, func = t.rpartition(":")
+    if not sep and t.endswith(".py") and Path(t).is_file():
+        found = builders_in(Path(t))
+        if found:
+            names = ", ".join(f"{t}:{n}" for n in found[:5])
+            raise ConvtError(f"MODEL {text!r} names a file but not the function that builds the model; "
+                             f"try {names}",
+                             zh=f"MODEL {text!r} 只给了文件，没有给出构建模型的函数；可试 {names}")
+        raise ConvtError(f"MODEL {text!r} names a file but not the function that builds the model, and the file "
+                         "defines no function that takes no arguments; give path/to/file.py:FUNC",
+                         zh=f"MODEL {text!r} 只给了文件，而文件中没有无参数的函数；请给 path/to/file.py:FUNC")
     if not sep or not target or not func:
         raise ConvtError(
             f"MODEL {text!r} must be path/to/file.py:FUNC, package.module:FUNC or a .onnx file",
@@ -76,6 +86,27 @@ def parse_model(text: str) -> ModelSpec:
             zh=f"MODEL {text!r}：{target!r} 既不是 .py 文件也不是 package.module 形式的模块名",
         )
     return ModelSpec(text, "module", target, func)
+
+
+def builders_in(path: Path) -> list[str]:
+    """Top-level functions of a Python file callable with no arguments, ``build*``/``*model*`` first — read
+    with ``ast`` (the file is parsed, never run)."""
+    import ast
+
+    try:
+        if path.stat().st_size > 4 * 1024 * 1024:
+            return []
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+            a = node.args
+            required = len(a.posonlyargs) + len(a.args) - len(a.defaults) + sum(d is None for d in a.kw_defaults)
+            if required == 0 and not isinstance(node, ast.AsyncFunctionDef):
+                names.append(node.name)
+    return sorted(names, key=lambda n: (not (n.startswith("build") or "model" in n.lower()), names.index(n)))
 
 
 def _import(spec: ModelSpec):
