@@ -48,7 +48,7 @@ def test_json_schema_fields_and_totals():
     result = run(*SUBPIXEL, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["schema"] == "convt.audit/1" and data["weights"]["real"] is True
+    assert data["schema"] == "convt.audit/2" and data["weights"]["real"] is True
     assert data["weights"]["missing"] == [] and data["weights"]["unexpected"] == []
     for layer in data["layers"]:
         assert LAYER_FIELDS <= set(layer), set(layer) ^ LAYER_FIELDS
