@@ -204,7 +204,7 @@ def _phase_lines(layer, lang: str) -> list[Text]:
     if pg is not None:
         lines.append(Text(t("audit.phase", lang, worst=_num(pg.worst), ch=pg.worst_channel, median=_num(pg.median)),
                           style="bold red" if pg.flagged else "green"))
-        if len(pg.phase_sums) > 1:
+        if pg.cells > 1:
             lines.append(phase_map_text(pg, lang))
     if layer.overlap in ("uneven", "gaps"):
         lines.append(Text(t("audit.fix_geometry", lang), style="yellow"))
