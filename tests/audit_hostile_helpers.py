@@ -51,3 +51,43 @@ def short_tensor(dims=(2, 3, 3, 3), nbytes=80):
     from onnx import TensorProto
 
     return TensorProto(name="w", data_type=TensorProto.FLOAT, dims=list(dims), raw_data=bytes(nbytes))
+
+
+TINY_MODEL = '''
+import torch.nn as nn
+
+
+def build():
+    return nn.Sequential(nn.ConvTranspose2d(2, 3, 4, stride=2, padding=1))
+'''
+
+
+def tiny_model(folder: Path) -> str:
+    """``folder/tiny.py:build``: one ConvTranspose2d(2, 3, 4, stride=2, padding=1) (keys ``0.weight``, ``0.bias``)."""
+    path = folder / "tiny.py"
+    path.write_text(TINY_MODEL)
+    return f"{path}:build"
+
+
+def zip_bomb_pt(path: Path, unpacked: int) -> Path:
+    """A ``torch.save`` zip whose tensor entry unpacks to ``unpacked`` bytes of zeros, stored deflated (~1000:1)."""
+    import io
+    import zipfile
+
+    import torch
+
+    buf = io.BytesIO()
+    torch.save({"0.weight": torch.zeros(2, 3, 4, 4)}, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    with zipfile.ZipFile(path, "w") as out:
+        for info in src.infolist():
+            if info.filename.endswith("/data/0"):
+                entry = zipfile.ZipInfo(info.filename)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                with out.open(entry, "w", force_zip64=True) as f:
+                    chunk = bytes(1 << 20)
+                    for _ in range(unpacked >> 20):
+                        f.write(chunk)
+            else:
+                out.writestr(info, src.read(info.filename), compress_type=zipfile.ZIP_STORED)
+    return path
