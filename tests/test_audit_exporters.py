@@ -81,3 +81,28 @@ def test_dynamo_export_of_the_same_model(tmp_path):
     assert_answer_or_error(out, expect="answer")
     _check(json.loads(out.stdout), model)
     assert np.isfinite(json.loads(out.stdout)["totals"]["macs_scatter"])
+
+
+@pytest.mark.heavy
+def test_tf2onnx_export_of_a_keras_conv2d_transpose(tmp_path):
+    """A Keras ``Conv2DTranspose(padding='same')`` through tf2onnx (NHWC wrapped in Transposes)."""
+    tf2onnx = pytest.importorskip("tf2onnx")
+    tf = pytest.importorskip("tensorflow")
+    tf.keras.utils.set_random_seed(0)
+    inp = tf.keras.Input((8, 8, 4), batch_size=1)
+    layer = tf.keras.layers.Conv2DTranspose(3, 4, strides=2, padding="same")
+    model = tf.keras.Model(inp, layer(inp))
+    path = tmp_path / "keras.onnx"
+    spec = (tf.TensorSpec((1, 8, 8, 4), tf.float32, name="x"),)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tf2onnx.convert.from_keras(model, input_signature=spec, opset=17, output_path=str(path))
+    out = run_convt(["audit", str(path), "--json"], timeout=120)
+    assert_answer_or_error(out, expect="answer")
+    (la,) = json.loads(out.stdout)["layers"]
+    assert la["input_shape"] == [1, 4, 8, 8] and la["output_shape"] == [1, 3, 16, 16]
+    kernel = layer.kernel.numpy().transpose(3, 2, 0, 1)  # Keras (kh, kw, out, in) → PyTorch (in, out, kh, kw)
+    # Keras 'same' with k=4, s=2 crops k − s = 2, one on each side (padding=1)
+    direct = phase_gain(kernel.astype(np.float64), (2, 2), (1, 1), (1, 1))
+    assert la["phase_gain_index"] == pytest.approx(direct.worst, rel=1e-5)
+    assert "padding=1" in la["op"]
