@@ -79,23 +79,26 @@ def _write_heatmap(report, path: str, lang: str, force: bool) -> None:
     from ..render import audit as _labels  # noqa: F401 - defines the audit.* labels
 
     layers = [la for la in report.layers if la.phase_gain is not None and len(la.phase_gain.phase_sums) > 1]
+    # (a map past 4096 phases is summarised, not kept: there is nothing to draw for it)
     if not layers:
         raise ConvtError(
             f"--heatmap {path}: no transposed convolution with stride > 1 and real weights to draw "
             "(give --weights FILE or --init-weights)",
             zh=f"--heatmap {path}：没有步幅 > 1 且有真实权重的转置卷积可画（请给 --weights FILE 或 --init-weights）",
         )
+    from ..audit.text import shown
     from ..pictures.export import check_picture_path, fonts_for, heatmap_picture
     from ..pictures.heatmap import HeatMap
 
     maps = []
     for la in layers:
-        grid = la.phase_gain.phase_map
+        grid = 100 * la.phase_gain.phase_map  # in % of the layer's full scale, as the text report prints it
         grid = grid.reshape(1, -1) if grid.ndim == 1 else grid.reshape(-1, grid.shape[-1])
         worst = la.phase_gain.worst
-        title = t("audit.heatmap_map", lang, name=la.name, worst="∞" if worst == float("inf") else f"{worst:.3g}")
+        title = t("audit.heatmap_map", lang, name=shown(la.name), worst=f"{worst:.3g}")
         maps.append(HeatMap(grid, title=title))
     fonts, lang, _notes = fonts_for(lang)
     target = check_picture_path(path, force, (".png",), "heatmap")
-    written = heatmap_picture(target, fonts, maps, title=t("audit.heatmap_title", lang), precision=3)
+    written = heatmap_picture(target, fonts, maps, title=t("audit.heatmap_title", lang), precision=3,
+                              scale_label=t("audit.heatmap_bar", lang))
     typer.echo(f"{written}", err=True)
