@@ -426,7 +426,8 @@ def bad_file(tmp_path):
     ("{f}:not_a_module", "1x3x4x4", "returned int, not a torch.nn.Module"),
     ("{f}:raises", "1x3x4x4", "raises() failed: cannot build on two lines"),
     ("{f}:picky", "1x5x4x4", "the model rejected the input 1×5×4×4: "),
-    ("{f}", "1x3x4x4", "must be path/to/file.py:FUNC"),
+    ("{f}", "1x3x4x4", "names a file but not the function that builds the model; try "),
+    ("{f}.txt", "1x3x4x4", "must be path/to/file.py:FUNC"),
     ("{f}:picky", None, "--shape is needed"),
     ("/no/such.onnx", None, "no such ONNX file"),
 ])
