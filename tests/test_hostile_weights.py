@@ -83,3 +83,14 @@ def test_honest_weights_still_give_an_answer(tmp_path):
     out = run_convt(["audit", model, "--shape", SHAPE, "--weights", str(path), "--json"], timeout=90)
     assert_answer_or_error(out, expect="answer")
     assert json.loads(out.stdout)["layers"][0]["phase_gain_index"] == 0.0  # a box kernel k4 s2: flat
+
+
+def test_class12_inf_weights_are_one_error_line_without_runtime_warnings(tmp_path):
+    model = tiny_model(tmp_path)
+    path = tmp_path / "inf.pt"
+    weight = torch.ones(2, 3, 4, 4)
+    weight[0, 0, 0, 0] = float("inf")
+    torch.save({"0.weight": weight, "0.bias": torch.zeros(3)}, path)
+    out = run_convt(["audit", model, "--shape", SHAPE, "--weights", str(path)], timeout=90)
+    assert_answer_or_error(out, expect="error", words=("inf or NaN", "'0'"))
+    assert "Warning" not in out.stderr

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import ConvtError
 from ..limits import check_bytes
 from ..parsing import parse_size_list
@@ -196,6 +198,9 @@ def conv_record(index: int, name: str, kind: str, op: str, input_shape: list[int
         kind_word = "none"
     pg = None
     if weight_values is not None:
+        if not np.isfinite(weight_values).all():
+            raise ConvtError(f"layer {shown(name)!r}: its weights hold inf or NaN; the phase-gain index needs finite "
+                             "weights", zh=f"层 {shown(name)!r}：权重含 inf 或 NaN；相位增益需要有限的权重")
         pg = phase_gain(weight_values, stride, padding, dilation, groups)
     return LayerRecord(
         index=index, name=name, kind=kind, op=op, input_shape=list(input_shape), output_shape=list(output_shape),
@@ -213,7 +218,7 @@ def record_from_hit(torch, index: int, hit: Hit, real: dict | None, names: dict[
         if conv is not None and real is not None and names.get(id(conv.weight)) in real:
             factor = hit.module.upscale_factor if hit.module is not None else int(hit.call.get("upscale_factor", 1))
             values = real[names[id(conv.weight)]].detach().to(device="cpu", dtype=torch.float64).numpy()
-            if factor > 1 and values.shape[0] % (factor * factor) == 0:
+            if factor > 1 and values.shape[0] % (factor * factor) == 0 and np.isfinite(values).all():
                 pg = shuffle_phase_gain(values, factor)
         return LayerRecord(index=index, name=hit.name, kind=hit.kind, op=hit.op, input_shape=hit.input_shape,
                            output_shape=hit.output_shape, params=0, macs_scatter=0, macs_useful=0, bias_adds=0,
