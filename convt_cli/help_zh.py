@@ -142,7 +142,7 @@ COMMANDS: dict[str, dict[str, str]] = {
         "weights": "状态字典：.pt/.pth（torch.load weights_only=True）或 .safetensors。",
         "init_weights": "评估 FUNC() 返回的权重（其自身初始化，或它自己加载的权重）。",
         "device": "meta（只算形状，不占内存；默认）、cpu 或 cuda（真实运行，逐层计时）、auto。",
-        "seed": "cpu/cuda 运行时随机输入的种子。",
+        "seed": "FUNC() 运行前 torch 的种子（其自身随机初始化），以及 cpu/cuda 运行时随机输入的种子。",
         "timeout": "模型代码（或 ONNX 读取）在单独的进程中运行；超过这么多秒即停止（默认 300）。",
         "heatmap": "把有真实权重的层的相位图写成 PNG。",
         "force": "覆盖已存在的 --heatmap 文件。",

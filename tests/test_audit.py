@@ -230,6 +230,11 @@ def test_phase_gain_is_null_without_real_weights_and_computed_with_init_weights(
     init = audit(make_config(EXAMPLES["subpixel"][0], "1x8x32x32", init_weights=True))
     assert init.weights.reason == "init"
     assert all(la.phase_gain is not None for la in init.layers if la.is_conv)
+    # build() applies ICNR itself and --seed 0 seeds its init: the same figures as the shipped weights
+    shipped = run_example("subpixel")
+    assert [la.to_dict()["phase_gain_index"] for la in init.layers] == \
+        [la.to_dict()["phase_gain_index"] for la in shipped.layers]
+    assert [la.flagged for la in init.layers] == [False, True, False]  # only the layer named random
     assert [la.to_dict()["phase_gain_index"] for la in meta.layers] == [None, None, None]
 
 

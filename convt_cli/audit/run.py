@@ -108,6 +108,7 @@ def audit_python(config: AuditConfig, on_loaded=None) -> AuditReport:
     fn = find_function(config.model)
     if on_loaded is not None:
         on_loaded()
+    torch.manual_seed(config.seed)  # the builder's own random init is reproducible (--seed, default 0)
     model = build_model(torch, config.model, build_on, fn)
 
     real: dict | None = None

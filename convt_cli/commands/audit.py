@@ -28,7 +28,9 @@ def register(app: typer.Typer) -> None:
         device: Annotated[str, typer.Option(
             "--device", help="meta (shapes only, no memory; default), cpu or cuda (real run, per-layer time), auto.",
         )] = "meta",
-        seed: Annotated[int, typer.Option("--seed", help="Seed for the random input of a cpu/cuda run.")] = 0,
+        seed: Annotated[int, typer.Option(
+            "--seed", help="Seed for torch before FUNC() runs (its own random init) and for the random input of "
+                           "a cpu/cuda run.")] = 0,
         timeout: Annotated[float, typer.Option(
             "--timeout", metavar="SECONDS",
             help="The model's code (or the ONNX reader) runs in a separate process; stop it after this long "
