@@ -108,6 +108,7 @@ def test_heatmap_png(tmp_path):
     path = tmp_path / "phase.png"
     result = run(*SUBPIXEL, "--heatmap", str(path))
     assert result.exit_code == 0, result.output
+    assert f"Wrote {path}" in " ".join(result.stdout.split())  # as show --export says it
     with Image.open(path) as image:
         assert image.format == "PNG" and image.width > 50
 

@@ -72,10 +72,10 @@ def register(app: typer.Typer) -> None:
 
             make_console(no_color=no_color).print(render_audit(report, language))
         if heatmap is not None:
-            _write_heatmap(report, heatmap, language, force)
+            _write_heatmap(report, heatmap, language, force, json_out, no_color)
 
 
-def _write_heatmap(report, path: str, lang: str, force: bool) -> None:
+def _write_heatmap(report, path: str, lang: str, force: bool, json_out: bool, no_color: bool) -> None:
     from ..errors import ConvtError
     from ..i18n import t
     from ..render import audit as _labels  # noqa: F401 - defines the audit.* labels
@@ -89,7 +89,7 @@ def _write_heatmap(report, path: str, lang: str, force: bool) -> None:
             zh=f"--heatmap {path}：没有步幅 > 1 且有真实权重的转置卷积可画（请给 --weights FILE 或 --init-weights）",
         )
     from ..audit.text import shown
-    from ..pictures.export import check_picture_path, fonts_for, heatmap_picture
+    from ..pictures.export import check_picture_path, fonts_for, heatmap_picture, report_written
     from ..pictures.heatmap import HeatMap
 
     maps = []
@@ -99,8 +99,8 @@ def _write_heatmap(report, path: str, lang: str, force: bool) -> None:
         worst = la.phase_gain.worst
         title = t("audit.heatmap_map", lang, name=shown(la.name), worst=f"{worst:.3g}")
         maps.append(HeatMap(grid, title=title))
-    fonts, lang, _notes = fonts_for(lang)
+    fonts, lang, notes = fonts_for(lang)
     target = check_picture_path(path, force, (".png",), "heatmap")
     written = heatmap_picture(target, fonts, maps, title=t("audit.heatmap_title", lang), precision=3,
                               scale_label=t("audit.heatmap_bar", lang))
-    typer.echo(f"{written}", err=True)
+    report_written(written, notes, lang=lang, no_color=no_color, stderr=json_out)  # as show --export says it
