@@ -37,7 +37,7 @@ def child_audit(request: dict, arrays: list) -> tuple[dict, list]:
     except MemoryError:
         return {"error": "the audit ran out of memory (MemoryError)", "zh": "审计内存不足（MemoryError）",
                 "budget": True}, []
-    return {"report": to_plain(report)}, []
+    return {"report": to_plain(report, per_channel=False)}, []
 
 
 def audit_isolated(config: AuditConfig) -> AuditReport:

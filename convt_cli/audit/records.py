@@ -66,9 +66,15 @@ class LayerRecord:
         }
 
 
-def to_plain(report: AuditReport) -> dict:
-    """The whole report as JSON-ready data (every field; the sandbox's child sends it back this way)."""
-    return dataclasses.asdict(report)
+def to_plain(report: AuditReport, *, per_channel: bool = True) -> dict:
+    """The whole report as JSON-ready data (the sandbox's child sends it back this way, without the
+    per-channel indices, which nothing downstream shows, so the reply stays small for wide models)."""
+    data = dataclasses.asdict(report)
+    if not per_channel:
+        for layer in data["layers"]:
+            if layer.get("phase_gain") is not None:
+                layer["phase_gain"]["per_channel"] = []
+    return data
 
 
 def from_plain(data: dict) -> AuditReport:
