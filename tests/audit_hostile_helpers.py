@@ -91,3 +91,17 @@ def zip_bomb_pt(path: Path, unpacked: int) -> Path:
             else:
                 out.writestr(info, src.read(info.filename), compress_type=zipfile.ZIP_STORED)
     return path
+
+
+def cyclic_onnx(path: Path) -> Path:
+    """``a = x + b; b = ConvTranspose(a, w)``: a cycle through the ConvTranspose."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    w = numpy_helper.from_array(np.ones((2, 2, 3, 3), np.float32), "w")
+    nodes = [helper.make_node("Add", ["x", "b"], ["a"]), helper.make_node("ConvTranspose", ["a", "w"], ["b"]),
+             helper.make_node("Identity", ["b"], ["y"])]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y], [w]), opset_imports=[helper.make_opsetid("", 17)])
+    path.write_bytes(model.SerializeToString())
+    return path

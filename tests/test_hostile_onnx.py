@@ -11,7 +11,13 @@ import pytest
 
 pytest.importorskip("onnx")
 
-from audit_hostile_helpers import conv_onnx, external_tensor, onnxruntime_refuses, short_tensor  # noqa: E402
+from audit_hostile_helpers import (  # noqa: E402
+    conv_onnx,
+    cyclic_onnx,
+    external_tensor,
+    onnxruntime_refuses,
+    short_tensor,
+)
 from hostile import assert_answer_or_error, run_convt  # noqa: E402
 
 
@@ -88,9 +94,11 @@ def test_class9_node_names_never_reach_the_terminal_raw(tmp_path):
     assert not any(ch in err.stderr for ch in "\x1b\x07\x9b\u202e")
 
 
-@pytest.mark.parametrize("case", ["garbage", "truncated", "traversal", "symlink"])
+@pytest.mark.parametrize("case", ["garbage", "truncated", "cyclic", "traversal", "symlink"])
 def test_what_held_still_holds(tmp_path, case):
-    if case in ("garbage", "truncated"):
+    if case == "cyclic":
+        path = cyclic_onnx(tmp_path / "cyc.onnx")
+    elif case in ("garbage", "truncated"):
         good = conv_onnx(tmp_path / "good.onnx").read_bytes()
         path = tmp_path / "bad.onnx"
         path.write_bytes(os.urandom(4096) if case == "garbage" else good[: len(good) // 2])

@@ -174,3 +174,17 @@ def check_conv(text: str, name: str, attrs: dict, in_shape: list[int], w_shape: 
                 f"{list(w_shape)} takes {w_shape[0]} (onnxruntime refuses it)",
                 f"ONNX 节点 {node!r}：输入有 {in_shape[1]} 个通道（形状 {in_shape}），"
                 f"而权重 {list(w_shape)} 需要 {w_shape[0]} 个")
+
+
+def check_order(text: str, graph) -> None:
+    """Every node reads only what the graph's inputs, its initializers or an earlier node give: ONNX requires
+    topological order, so a cycle (or an unsorted graph) is refused here, as onnxruntime refuses it."""
+    known = {i.name for i in graph.input} | {i.name for i in graph.initializer} | {""}
+    for node in graph.node:
+        for name in node.input:
+            if name not in known:
+                _refuse(text, f"ONNX node {shown(node.name or node.op_type)!r} reads {shown(name)!r} before any node "
+                        "writes it: the graph has a cycle or is not in topological order",
+                        f"ONNX 节点 {shown(node.name or node.op_type)!r} 在 {shown(name)!r} 被写出之前就读取它："
+                        "图中有环或未按拓扑排序")
+        known.update(node.output)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..errors import ConvtError
 from .model import ModelSpec, one_line
-from .onnx_check import check_conv, load_checked
+from .onnx_check import check_conv, check_order, load_checked
 from .records import AuditReport, LayerRecord, WeightsInfo
 from .text import shown
 
@@ -67,6 +67,7 @@ def audit_onnx(spec: ModelSpec, shape: tuple[int, ...] | None, on_loaded=None) -
         on_loaded()
     model = load_checked(onnx, spec)
     graph = model.graph
+    check_order(spec.text, graph)
     inits = {i.name: i for i in graph.initializer}
     inputs = [i for i in graph.input if i.name not in inits]
     if shape is not None:
