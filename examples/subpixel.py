@@ -9,6 +9,11 @@ flat output; random weights give each phase its own gain — a checkerboard from
 * ``icnr`` and ``random``: the layer as ``ConvTranspose2d(8, 4, 6, stride=2, padding=2)``;
 * ``shuffle``: the same layer written as ``Conv2d`` + ``nn.PixelShuffle(2)`` (ICNR too).
 
+``build()`` initialises ``icnr`` and ``shuffle`` with ICNR and leaves ``random`` with PyTorch's
+default, so ``--init-weights`` judges exactly that; ``subpixel.safetensors`` holds what ``build()``
+draws after ``torch.manual_seed(0)``:
+
+    convt audit examples/subpixel.py:build --shape 1x8x32x32 --init-weights
     convt audit examples/subpixel.py:build --shape 1x8x32x32 --weights examples/subpixel.safetensors
 """
 
@@ -24,6 +29,10 @@ class SubPixelPair(nn.Module):
         self.icnr = nn.ConvTranspose2d(C_IN, C_OUT, 3 * R, stride=R, padding=R)
         self.random = nn.ConvTranspose2d(C_IN, C_OUT, 3 * R, stride=R, padding=R)
         self.shuffle = nn.Sequential(nn.Conv2d(C_IN, C_OUT * R * R, 3, padding=1), nn.PixelShuffle(R))
+        sub_kernel = torch.empty(C_IN, C_OUT, 3, 3)
+        nn.init.kaiming_normal_(sub_kernel)
+        icnr_(self.icnr, sub_kernel)  # every phase of ``icnr`` starts from the same sub-kernel
+        icnr_shuffle_(self.shuffle[0], R)  # the r² channels of each colour copy one kernel
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.icnr(x) + self.random(x) + self.shuffle(x)

@@ -86,11 +86,26 @@ def test_scatter_macs_equal_flop_counter_mode_with_groups(groups):
 
 
 def constant_response_index(weight: torch.Tensor, stride: int, padding: int) -> np.ndarray:
-    """std/|mean| per channel of the interior of a direct transposed convolution of an all-ones input."""
+    """Per channel, from direct transposed convolutions of an all-ones input (interior, whole periods): the std
+    of the response with ``w`` over the rms of the response with ``|w|`` (the layer's full scale)."""
     x = torch.ones(1, weight.shape[0], 12, 12, dtype=torch.float64)
-    y = torch.nn.functional.conv_transpose2d(x, weight.double(), stride=stride, padding=padding)[0]
-    inner = y[:, 8:8 + 4 * stride, 8:8 + 4 * stride]  # whole periods, away from the borders
-    return (inner.std(dim=(1, 2), unbiased=False) / inner.mean(dim=(1, 2)).abs()).numpy()
+
+    def inner(w):
+        y = torch.nn.functional.conv_transpose2d(x, w, stride=stride, padding=padding)[0]
+        return y[:, 8:8 + 4 * stride, 8:8 + 4 * stride]  # whole periods, away from the borders
+
+    y, full = inner(weight.double()), inner(weight.double().abs())
+    return (y.std(dim=(1, 2), unbiased=False) / full.pow(2).mean(dim=(1, 2)).sqrt()).numpy()
+
+
+def test_old_std_over_mean_is_kept_and_the_new_index_is_bounded_for_zero_mean_weights():
+    w = torch.randn(4, 3, 3, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    w -= w.mean(dim=(0, 2, 3), keepdim=True) * 0.999999  # near-zero DC gain per channel: std/|mean| explodes
+    pg = phase_gain(w.numpy(), (2, 2), (1, 1), (1, 1))
+    assert pg.std_over_mean > 10 and 0 < pg.worst <= 1
+    x = torch.ones(1, 4, 12, 12, dtype=torch.float64)
+    y = torch.nn.functional.conv_transpose2d(x, w, stride=2, padding=1)[0, pg.worst_channel, 8:16, 8:16]
+    assert abs(pg.std_over_mean - float(y.std(unbiased=False) / y.mean().abs())) < 1e-6 * pg.std_over_mean
 
 
 def test_phase_gain_of_random_k3_s2_matches_a_direct_convolution_and_is_positive():
@@ -129,8 +144,10 @@ def test_phase_gain_with_groups_dilation_and_padding_matches_1d_direct():
     pg = phase_gain(w.numpy(), (3,), (2,), (2,), groups=3)
     y = torch.nn.functional.conv_transpose1d(torch.ones(1, 6, 20, dtype=torch.float64), w, stride=3, padding=2,
                                              dilation=2, groups=3)[0]
-    inner = y[:, 12:12 + 9]
-    direct = (inner.std(dim=1, unbiased=False) / inner.mean(dim=1).abs()).numpy()
+    full = torch.nn.functional.conv_transpose1d(torch.ones(1, 6, 20, dtype=torch.float64), w.abs(), stride=3,
+                                                padding=2, dilation=2, groups=3)[0]
+    inner, inner_full = y[:, 12:12 + 9], full[:, 12:12 + 9]
+    direct = (inner.std(dim=1, unbiased=False) / inner_full.pow(2).mean(dim=1).sqrt()).numpy()
     np.testing.assert_allclose(pg.per_channel, direct, rtol=1e-9)
 
 
@@ -178,7 +195,9 @@ def test_dcgan_records():
     report = run_example("dcgan")
     convs = [la for la in report.layers if la.is_conv]
     assert len(convs) == 5 and [la.output_shape[-1] for la in convs] == [4, 8, 16, 32, 64]
-    assert all(la.overlap == "even" for la in convs)  # k4 s2 (and k4 s1): even overlap
+    assert all(la.overlap == "even" for la in convs[1:])  # k4 s2: even overlap
+    # k4 s1 on a 1×1 input: one input element per channel, so no output cell gets two products
+    assert convs[0].overlap == "none" and convs[0].overlap_per_cell == [1, 1]
     assert convs[1].macs_useful < convs[1].macs_scatter  # p=1 crops a border of products
     assert convs[0].phase_gain.worst == 0.0  # stride 1: one phase, nothing to differ
     assert report.totals["macs_scatter"] == sum(la.macs_scatter for la in convs)
@@ -211,6 +230,11 @@ def test_phase_gain_is_null_without_real_weights_and_computed_with_init_weights(
     init = audit(make_config(EXAMPLES["subpixel"][0], "1x8x32x32", init_weights=True))
     assert init.weights.reason == "init"
     assert all(la.phase_gain is not None for la in init.layers if la.is_conv)
+    # build() applies ICNR itself and --seed 0 seeds its init: the same figures as the shipped weights
+    shipped = run_example("subpixel")
+    assert [la.to_dict()["phase_gain_index"] for la in init.layers] == \
+        [la.to_dict()["phase_gain_index"] for la in shipped.layers]
+    assert [la.flagged for la in init.layers] == [False, True, False]  # only the layer named random
     assert [la.to_dict()["phase_gain_index"] for la in meta.layers] == [None, None, None]
 
 
@@ -407,7 +431,8 @@ def bad_file(tmp_path):
     ("{f}:not_a_module", "1x3x4x4", "returned int, not a torch.nn.Module"),
     ("{f}:raises", "1x3x4x4", "raises() failed: cannot build on two lines"),
     ("{f}:picky", "1x5x4x4", "the model rejected the input 1×5×4×4: "),
-    ("{f}", "1x3x4x4", "must be path/to/file.py:FUNC"),
+    ("{f}", "1x3x4x4", "names a file but not the function that builds the model; try "),
+    ("{f}.txt", "1x3x4x4", "must be path/to/file.py:FUNC"),
     ("{f}:picky", None, "--shape is needed"),
     ("/no/such.onnx", None, "no such ONNX file"),
 ])
@@ -499,12 +524,24 @@ def test_device_choice_with_and_without_a_gpu():
         resolve_device(FakeTorch(False), "cuda")
 
 
-def test_index_is_infinite_only_when_the_mean_is_zero():
+def test_zero_mean_phases_give_a_finite_index_and_the_classic_figure_is_infinite():
     w = np.zeros((1, 1, 2, 2))
     w[0, 0, 0, 0], w[0, 0, 1, 1] = 1.0, -1.0
     pg = phase_gain(w, (2, 2), (0, 0), (1, 1))
-    assert math.isinf(pg.worst) and pg.flagged
+    # S = [1, 0, 0, -1], |w| sums A = [1, 0, 0, 1]: std S = √0.5, rms A = √0.5 → all ripple
+    assert pg.worst == pytest.approx(1.0) and pg.flagged and math.isinf(pg.std_over_mean)
     assert phase_gain(np.zeros((1, 1, 2, 2)), (2, 2), (0, 0), (1, 1)).worst == 0.0
+
+
+def test_huge_strides_cost_only_the_taps():
+    rng = np.random.default_rng(0)
+    pg = phase_gain(rng.standard_normal((2, 3, 3, 3)), (50000, 50000), (0, 0), (1, 1))
+    assert pg.phase_sums == () and pg.cells == 50000 ** 2 and THRESHOLD < pg.worst <= 1  # mostly empty phases
+    small = phase_gain(rng.standard_normal((2, 3, 3)), (7,), (1,), (2,))
+    from convt_cli.audit.phase import phase_sums
+
+    full = phase_sums(rng.standard_normal((2, 3, 3)), (7,), (1,), (2,))
+    assert len(small.phase_sums) == 7 and full.shape == (3, 7)
 
 
 # ------------------------------------------------------------------- functional calls, modules, dims
@@ -602,8 +639,7 @@ def build_strided():
 def test_conv_then_pixel_shuffle_gets_the_phase_gain_of_a_direct_run(tmp_path):
     path = tmp_path / "subpixel_conv.py"
     path.write_text(SUBPIXEL_CONV)
-    torch.manual_seed(4)
-    report = audit(make_config(f"{path}:build", "1x3x8x8", init_weights=True, device="cpu"))
+    report = audit(make_config(f"{path}:build", "1x3x8x8", init_weights=True, device="cpu", seed=4))
     shuffle = report.layers[0]
     assert shuffle.kind == "PixelShuffle" and shuffle.phase_gain.phase_shape == (3, 3)
     # direct: the same layer on an all-ones input, interior cells, whole periods
@@ -613,7 +649,9 @@ def test_conv_then_pixel_shuffle_gets_the_phase_gain_of_a_direct_run(tmp_path):
     module = build_model(torch, parse_model(f"{path}:build"), "cpu").double()
     with torch.no_grad():
         y = module(torch.ones(1, 3, 12, 12, dtype=torch.float64))[0, :, 6:30, 6:30]
-    direct = (y.std(dim=(1, 2), unbiased=False) / y.mean(dim=(1, 2)).abs()).numpy()
+        module[0].weight.abs_()
+        full = module(torch.ones(1, 3, 12, 12, dtype=torch.float64))[0, :, 6:30, 6:30]
+    direct = (y.std(dim=(1, 2), unbiased=False) / full.pow(2).mean(dim=(1, 2)).sqrt()).numpy()
     np.testing.assert_allclose(shuffle.phase_gain.per_channel, direct, rtol=1e-9)
     assert shuffle.flagged
     # ICNR in the example: index 0; a strided conv is not a sub-pixel layer: no index

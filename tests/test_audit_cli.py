@@ -48,7 +48,7 @@ def test_json_schema_fields_and_totals():
     result = run(*SUBPIXEL, "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["schema"] == "convt.audit/1" and data["weights"]["real"] is True
+    assert data["schema"] == "convt.audit/2" and data["weights"]["real"] is True
     assert data["weights"]["missing"] == [] and data["weights"]["unexpected"] == []
     for layer in data["layers"]:
         assert LAYER_FIELDS <= set(layer), set(layer) ^ LAYER_FIELDS
@@ -108,6 +108,7 @@ def test_heatmap_png(tmp_path):
     path = tmp_path / "phase.png"
     result = run(*SUBPIXEL, "--heatmap", str(path))
     assert result.exit_code == 0, result.output
+    assert f"Wrote {path}" in " ".join(result.stdout.split())  # as show --export says it
     with Image.open(path) as image:
         assert image.format == "PNG" and image.width > 50
 

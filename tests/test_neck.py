@@ -396,7 +396,7 @@ def test_neck_records_its_transposed_convolutions_as_the_audit_does():
         assert record.time_ms == layer.time_ms is not None
     n, c, h, w = (2, 12, 6, 10)
     assert audit.layers[0].macs_scatter == scatter_macs(n, c, c // 2, 1, (h, w), (2, 2))
-    assert trace.to_dict()["audit"]["schema"] == "convt.audit/1"
+    assert trace.to_dict()["audit"]["schema"] == "convt.audit/2"
 
 
 def test_shapes_beyond_torchs_indexing_are_refused_even_on_meta():

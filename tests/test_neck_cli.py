@@ -308,7 +308,7 @@ def test_every_json_key_is_documented():
     data = as_json(run(*SMALL, "--device", "cpu", "--dual", "--verify", "--json"))
     doc = (DOCS / "neck-json.md").read_text(encoding="utf-8")
     audit = data.pop("audit")  # the audit's own schema, documented in audit-json.md
-    assert audit["schema"] == "convt.audit/1" and "audit-json.md" in doc
+    assert audit["schema"] == "convt.audit/2" and "audit-json.md" in doc
     audit_doc = (DOCS / "audit-json.md").read_text(encoding="utf-8")
     assert not sorted(key for key in all_keys(audit) if f"`{key}`" not in audit_doc)
     missing = sorted(key for key in all_keys(data) if f"`{key}`" not in doc)

@@ -4,7 +4,7 @@ The package keeps one step per module, data flowing one way:
 
 * :mod:`.costs` — scatter and useful multiply-adds, bias adds (pure integers, no torch).
 * :mod:`.phase` — the checkerboard phase-gain index of a weight array (NumPy, no torch).
-* :mod:`.records` — the plain records and the JSON schema ``convt.audit/1``.
+* :mod:`.records` — the plain records and the JSON schema ``convt.audit/2``.
 * :mod:`.geometry` — the record of one transposed convolution from its geometry.
 * :mod:`.model` — reading ``MODEL`` and ``--weights`` (torch, lazily).
 * :mod:`.trace` — the forward-hook trace shared with ``convt neck`` (torch, lazily).

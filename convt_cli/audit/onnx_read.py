@@ -11,7 +11,9 @@ from __future__ import annotations
 from ..errors import ConvtError
 from .geometry import conv_record
 from .model import ModelSpec, one_line
+from .onnx_check import check_conv, check_order, load_checked
 from .records import AuditReport, LayerRecord, WeightsInfo
+from .text import shown
 
 OPS = ("ConvTranspose", "Resize", "Upsample", "DepthToSpace")
 
@@ -29,6 +31,10 @@ def _onnx():
 def _attrs(onnx, node) -> dict:
     out = {}
     for a in node.attribute:
+        if a.name in out:
+            raise ConvtError(f"ONNX node {shown(node.name or node.op_type)!r} gives the attribute {shown(a.name)!r} "
+                             "twice (the ONNX checker refuses it)",
+                             zh=f"ONNX 节点 {shown(node.name or node.op_type)!r} 两次给出属性 {shown(a.name)!r}")
         value = onnx.helper.get_attribute_value(a)
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
@@ -48,18 +54,21 @@ def _dims(value_info) -> list[int] | None:
     for d in t.shape.dim:
         if not d.HasField("dim_value"):
             return None
+        if d.dim_value < 0:
+            raise ConvtError(f"ONNX value {shown(value_info.name)!r} has a negative dimension {d.dim_value}; "
+                             "a tensor's dimensions are 0 or more (onnxruntime refuses it too)",
+                             zh=f"ONNX 值 {shown(value_info.name)!r} 有负的维度 {d.dim_value}；张量维度必须 ≥ 0")
         dims.append(int(d.dim_value))
     return dims
 
 
-def audit_onnx(spec: ModelSpec, shape: tuple[int, ...] | None) -> AuditReport:
+def audit_onnx(spec: ModelSpec, shape: tuple[int, ...] | None, on_loaded=None) -> AuditReport:
     onnx, numpy_helper, shape_inference = _onnx()
-    try:
-        model = onnx.load(spec.target)
-    except Exception as exc:  # noqa: BLE001 - not an ONNX file: its own message
-        raise ConvtError(f"MODEL {spec.text!r} is not a readable ONNX file: {one_line(exc)}",
-                         zh=f"MODEL {spec.text!r} 不是可读的 ONNX 文件：{one_line(exc)}") from None
+    if on_loaded is not None:
+        on_loaded()
+    model = load_checked(onnx, spec)
     graph = model.graph
+    check_order(spec.text, graph)
     inits = {i.name: i for i in graph.initializer}
     inputs = [i for i in graph.input if i.name not in inits]
     if shape is not None:
@@ -75,7 +84,8 @@ def audit_onnx(spec: ModelSpec, shape: tuple[int, ...] | None) -> AuditReport:
             d.ClearField("dim_param")
             d.dim_value = int(size)
     try:
-        inferred = shape_inference.infer_shapes(model, strict_mode=True)
+        # data_prop: shapes computed from Shape/Gather/Concat chains (a flatten's Reshape, as torch exports it)
+        inferred = shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
     except Exception as exc:  # noqa: BLE001 - the graph's own inconsistency, in one line
         raise ConvtError(f"ONNX shape inference failed on {spec.text!r}: {one_line(exc)}",
                          zh=f"ONNX 形状推断在 {spec.text!r} 上失败：{one_line(exc)}") from None
@@ -101,7 +111,7 @@ def audit_onnx(spec: ModelSpec, shape: tuple[int, ...] | None) -> AuditReport:
         out_shape = shapes.get(node.output[0]) or []
         name = node.name or f"{node.op_type}_{len(layers)}"
         if node.op_type == "ConvTranspose":
-            layers.append(_conv(len(layers), name, node, attrs, in_shape, out_shape, shapes, array))
+            layers.append(_conv(len(layers), name, node, attrs, in_shape, out_shape, shapes, array, spec.text))
         else:
             layers.append(LayerRecord(
                 index=len(layers), name=name, kind=node.op_type, op=_resize_text(node, attrs, array),
@@ -117,17 +127,18 @@ def audit_onnx(spec: ModelSpec, shape: tuple[int, ...] | None) -> AuditReport:
                        weights=WeightsInfo(spec.target, "onnx", True, "onnx"), layers=layers, notes=notes)
 
 
-def _conv(index, name, node, attrs, in_shape, out_shape, shapes, array) -> LayerRecord:
-    w_shape = tuple(shapes.get(node.input[1]) or ())
+def _conv(index, name, node, attrs, in_shape, out_shape, shapes, array, text) -> LayerRecord:
+    w_shape = tuple(shapes.get(node.input[1]) or ()) if len(node.input) > 1 else ()
     if len(w_shape) < 3:
-        raise ConvtError(f"ONNX node {name!r}: the ConvTranspose weight's shape is unknown",
-                         zh=f"ONNX 节点 {name!r}：ConvTranspose 权重的形状未知")
+        raise ConvtError(f"ONNX node {shown(name)!r}: the ConvTranspose weight's shape is unknown",
+                         zh=f"ONNX 节点 {shown(name)!r}：ConvTranspose 权重的形状未知")
+    check_conv(text, name, attrs, in_shape, w_shape)
     nd = len(w_shape) - 2
     if len(in_shape) != nd + 2 or len(out_shape) != nd + 2:
         raise ConvtError(
-            f"ONNX node {name!r}: shape inference could not fix its input and output shapes "
+            f"ONNX node {shown(name)!r}: shape inference could not fix its input and output shapes "
             f"(got {in_shape or '?'} → {out_shape or '?'}); give the input's shape with --shape",
-            zh=f"ONNX 节点 {name!r}：形状推断无法确定其输入和输出形状；请用 --shape 给出输入形状")
+            zh=f"ONNX 节点 {shown(name)!r}：形状推断无法确定其输入和输出形状；请用 --shape 给出输入形状")
     group = int(attrs.get("group", 1))
     stride = tuple(attrs.get("strides", [1] * nd))
     dilation = tuple(attrs.get("dilations", [1] * nd))

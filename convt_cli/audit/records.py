@@ -1,13 +1,14 @@
-"""The audit's plain records and its JSON report (schema ``convt.audit/1``, docs/audit-json.md)."""
+"""The audit's plain records and its JSON report (schema ``convt.audit/2``, docs/audit-json.md)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
 from .phase import THRESHOLD, PhaseGain
 
-SCHEMA = "convt.audit/1"
+SCHEMA = "convt.audit/2"
 
 # Layer kinds: PyTorch modules by class name, functional calls by function name, ONNX nodes by op type.
 CONV_KINDS = ("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "conv_transpose1d", "conv_transpose2d",
@@ -54,12 +55,38 @@ class LayerRecord:
             "phase_gain_index": None if pg is None else _finite(pg.worst),
             "phase_gain": None if pg is None else {
                 "worst": _finite(pg.worst), "worst_channel": pg.worst_channel, "median": _finite(pg.median),
-                "threshold": pg.threshold, "phase_map": [_finite(v) for v in pg.phase_map.ravel()],
+                "threshold": pg.threshold, "full_scale": pg.full_scale,
+                "phase_map": [_finite(v) for v in pg.phase_map.ravel()] if pg.phase_sums else None,
                 "phase_map_shape": list(pg.phase_shape),
+                "phase_map_range": [_finite(pg.ripple_min), _finite(pg.ripple_max)],
+                "std_over_mean": _finite(pg.std_over_mean),
             },
             "checkerboard": self.flagged, "time_ms": self.time_ms, "dropped": self.dropped,
             **({"onnx_attributes": self.attributes} if self.attributes is not None else {}),
         }
+
+
+def to_plain(report: AuditReport, *, per_channel: bool = True) -> dict:
+    """The whole report as JSON-ready data (the sandbox's child sends it back this way, without the
+    per-channel indices, which nothing downstream shows, so the reply stays small for wide models)."""
+    data = dataclasses.asdict(report)
+    if not per_channel:
+        for layer in data["layers"]:
+            if layer.get("phase_gain") is not None:
+                layer["phase_gain"]["per_channel"] = []
+    return data
+
+
+def from_plain(data: dict) -> AuditReport:
+    """The inverse of :func:`to_plain` (raises ``TypeError``/``KeyError`` on anything else)."""
+    layers = []
+    for la in data["layers"]:
+        la = dict(la)
+        pg = la.get("phase_gain")
+        if pg is not None:
+            la["phase_gain"] = PhaseGain(**{k: tuple(v) if isinstance(v, list) else v for k, v in pg.items()})
+        layers.append(LayerRecord(**la))
+    return AuditReport(**{**data, "weights": WeightsInfo(**data["weights"]), "layers": layers})
 
 
 def _finite(value: float) -> float | None:

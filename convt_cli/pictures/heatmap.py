@@ -7,6 +7,7 @@ Generic: any 2-d array with a title and optional row/column labels (the contribu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,7 +83,16 @@ def _ticks(lo: float, hi: float) -> list[float]:
         return [lo]
     if float(lo).is_integer() and float(hi).is_integer() and hi - lo <= 10:
         return [float(v) for v in range(int(lo), int(hi) + 1)]
-    return [lo, (lo + hi) / 2, hi]
+    # Round ticks: a step of 1, 2 or 5 × 10ⁿ giving about four intervals, 0 among them when in range.
+    span = hi - lo
+    if not math.isfinite(span) or span <= 0:
+        return [lo, hi]
+    raw = span / 4
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step - 1e-9)
+    ticks = [round(k * step, 12) for k in range(first, math.floor(hi / step + 1e-9) + 1)]
+    return ticks if len(ticks) >= 2 else [lo, hi]
 
 
 def heatmap_layout(maps: Sequence[HeatMap], *, title: str = "", notes: Sequence[str] = (), precision: int = 3,

@@ -7,6 +7,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..audit.phase import THRESHOLD
+from ..audit.text import shown
 from ..i18n import define, t
 from .layout import Hanging
 from .neck import shape_text, si, time_text  # also defines the neck.* labels used here
@@ -44,12 +45,21 @@ define(
         "audit.phase": ("phase gain: worst {worst} (channel {ch}), median {median}",
                         "相位增益：最差 {worst}（通道 {ch}），中位数 {median}"),
         "audit.phase_none": ("phase gain: — (no real weights)", "相位增益：—（没有真实权重）"),
-        "audit.phase_map": ("all-ones response by output phase, ÷ mean (channel {ch}):",
-                            "全 1 输入的各输出相位响应 ÷ 均值（通道 {ch}）："),
+        "audit.phase_map": ("all-ones response by output phase − its mean, in % of full scale (channel {ch}):",
+                            "全 1 输入的各输出相位响应 − 其均值，以满量程的 % 计（通道 {ch}）："),
+        "audit.phase_map_big": (
+            "all-ones response by output phase − its mean (channel {ch}): {cells} phases, not listed; "
+            "from {lo} % to {hi} % of full scale",
+            "全 1 输入的各输出相位响应 − 其均值（通道 {ch}）：{cells} 个相位，不逐一列出；"
+            "范围为满量程的 {lo} % 到 {hi} %"),
+        "audit.single": ("a {shape} input (one element per channel): each output cell gets at most one product",
+                         "{shape} 的输入（每个通道一个元素）：每个输出格至多收到一份乘积"),
         "audit.flag": ("⚠ checkerboard", "⚠ 棋盘效应"),
         "audit.heatmap_title": (
-            "All-ones response by output phase ÷ mean, worst channel of each layer (1 everywhere: flat)",
-            "全 1 输入的各输出相位响应 ÷ 均值，每层取最差通道（处处为 1：平坦）"),
+            "All-ones response by output phase − its mean, in % of full scale, worst channel of each layer "
+            "(0 everywhere: flat)",
+            "全 1 输入的各输出相位响应 − 其均值，以满量程的 % 计，每层取最差通道（处处为 0：平坦）"),
+        "audit.heatmap_bar": ("% of full scale", "满量程的 %"),
         "audit.heatmap_map": ("{name}: phase gain {worst}", "{name}：相位增益 {worst}"),
         "audit.dropped": ("dropped downstream", "下游丢弃"),
         "audit.fix_geometry": (
@@ -74,16 +84,18 @@ define(
         "audit.clean": ("No layer flagged for checkerboard (phase gain ≤ {thr}, no uneven overlap or gaps).",
                         "没有层有棋盘效应风险（相位增益 ≤ {thr}，无不均匀重叠或空隙）。"),
         "audit.rule": (
-            "phase gain = std/|mean| of an output channel's sᵈ phase sums Σ w[:, c, a::s, b::s] "
-            "(0: a flat input stays flat); threshold {thr}: a 1 % ripple.",
-            "相位增益 = 输出通道 sᵈ 个相位和 Σ w[:, c, a::s, b::s] 的 标准差/|均值|（0：平坦输入仍平坦）；"
-            "阈值 {thr}：1 % 的波纹。"),
+            "phase gain = std of an output channel's sᵈ phase sums S = Σ w[:, c, a::s, b::s] ÷ the rms of "
+            "Σ|w[:, c, a::s, b::s]| (its full scale): 0 a flat input stays flat, 1 all ripple; threshold {thr}: "
+            "a 1 % ripple.",
+            "相位增益 = 输出通道 sᵈ 个相位和 S = Σ w[:, c, a::s, b::s] 的标准差 ÷ Σ|w[:, c, a::s, b::s]| 的均方根"
+            "（满量程）：0 表示平坦输入仍平坦，1 表示全是波纹；阈值 {thr}：1 % 的波纹。"),
         "audit.timer.perf_counter": ("perf_counter", "perf_counter"),
         "audit.timer.cuda_events": ("CUDA events", "CUDA 事件"),
     }
 )
 
 MAX_KEYS = 4
+MAX_MAP_ROWS, MAX_MAP_COLS = 8, 8  # a larger phase map is cut, its range printed
 
 
 def _num(value: float | None) -> str:
@@ -99,7 +111,7 @@ def _share(part: int, whole: int) -> str:
 
 
 def header(report, lang: str) -> Text:
-    text = Text(t("audit.title", lang, model=report.model), style="bold")
+    text = Text(t("audit.title", lang, model=shown(report.model)), style="bold")
     text.append("\n")
     shape = shape_text(report.input_shape) if report.input_shape else "?"
     if report.source == "onnx":
@@ -111,40 +123,49 @@ def header(report, lang: str) -> Text:
     w = report.weights
     text.append("\n")
     if w.reason == "weights":
-        text.append(t("audit.weights.weights", lang, path=w.path, fmt=w.format, missing=len(w.missing),
+        text.append(t("audit.weights.weights", lang, path=shown(w.path), fmt=w.format, missing=len(w.missing),
                       unexpected=len(w.unexpected)))
         for key, names in (("audit.keys_missing", w.missing), ("audit.keys_unexpected", w.unexpected)):
             if names:
-                shown = ", ".join(names[:MAX_KEYS]) + (f", … (+{len(names) - MAX_KEYS})" if len(names) > MAX_KEYS
-                                                       else "")
-                text.append("\n  " + t(key, lang, keys=shown), style="yellow")
+                listed = ", ".join(shown(n) for n in names[:MAX_KEYS]) + (
+                    f", … (+{len(names) - MAX_KEYS})" if len(names) > MAX_KEYS else "")
+                text.append("\n  " + t(key, lang, keys=listed), style="yellow")
     else:
         text.append(t(f"audit.weights.{w.reason}", lang), style="dim" if w.real else "yellow")
     return text
 
 
 def phase_map_text(pg, lang: str) -> Text:
+    if not pg.phase_sums:  # too many phases to list: their range
+        return Text(t("audit.phase_map_big", lang, ch=pg.worst_channel, cells=f"{pg.cells:,}",
+                      lo=f"{100 * pg.ripple_min:+.3g}", hi=f"{100 * pg.ripple_max:+.3g}"), style="dim")
     grid = pg.phase_map
     rows = grid.reshape(1, -1) if grid.ndim == 1 else grid.reshape(-1, grid.shape[-1])
     text = Text(t("audit.phase_map", lang, ch=pg.worst_channel), style="dim")
-    for row in rows:
+    shown_rows = rows[:MAX_MAP_ROWS]
+    for row in shown_rows:
         text.append("\n  ")
-        for i, value in enumerate(row):
+        for i, value in enumerate(row[:MAX_MAP_COLS]):
             if i:
                 text.append(" ")
-            off = abs(value - 1.0) > pg.threshold
-            text.append(f"{value:6.2f}", style="bold red" if off else "green")
+            off = abs(value) > pg.threshold
+            text.append(f"{100 * value:+7.2f}", style="bold red" if off else "green")
+        if len(row) > MAX_MAP_COLS:
+            text.append(f" … (+{len(row) - MAX_MAP_COLS})", style="dim")
+    if len(rows) > MAX_MAP_ROWS:
+        text.append(f"\n  … (+{len(rows) - MAX_MAP_ROWS} rows; range {100 * pg.ripple_min:+.3g} % to "
+                    f"{100 * pg.ripple_max:+.3g} %)", style="dim")
     return text
 
 
 def layer_node(layer, lang: str) -> RenderableType:
     head = Text(f"{layer.index}  ", style="dim")
-    head.append(layer.name, style="bold")
+    head.append(shown(layer.name), style="bold")
     if layer.flagged:
         head.append("  " + t("audit.flag", lang), style="bold red")
     if layer.dropped:
         head.append("  " + t("audit.dropped", lang), style="yellow")
-    lines = [head, Text(layer.op)]
+    lines = [head, Text(shown(layer.op))]
     facts = f"{shape_text(layer.input_shape)} → {shape_text(layer.output_shape)}"
     if layer.params:
         facts += f" · {si(layer.params)} {t('audit.params', lang)}"
@@ -166,7 +187,12 @@ def layer_node(layer, lang: str) -> RenderableType:
     verdict = verdict_short("even" if layer.overlap == "none" else layer.overlap, (lo, hi), lang)
     count = f"{lo}" if lo == hi else f"{lo}–{hi}"
     style = "bold red" if layer.overlap in ("uneven", "gaps") else ""
-    lines.append(Text(t("audit.overlap", lang, verdict=f"{verdict} ({count})"), style=style))
+    nd = len(layer.input_shape) - 2
+    if nd > 0 and all(n == 1 for n in layer.input_shape[-nd:]):  # one input element: the kernel never overlaps
+        lines.append(Text(t("audit.overlap", lang, verdict=f"{verdict} — " + t(
+            "audit.single", lang, shape="×".join(["1"] * nd))), style=style))
+    else:
+        lines.append(Text(t("audit.overlap", lang, verdict=f"{verdict} ({count})"), style=style))
     if layer.phase_gain is None:
         lines.append(Text(t("audit.phase_none", lang), style="dim"))
     lines += _phase_lines(layer, lang)
@@ -180,7 +206,7 @@ def _phase_lines(layer, lang: str) -> list[RenderableType]:
     if pg is not None:
         lines.append(Text(t("audit.phase", lang, worst=_num(pg.worst), ch=pg.worst_channel, median=_num(pg.median)),
                           style="bold red" if pg.flagged else "green"))
-        if len(pg.phase_sums) > 1:
+        if pg.cells > 1:
             lines.append(phase_map_text(pg, lang))
     # Wrapped between words, and between Chinese characters, never leaving "修正：ICNR" alone on a line.
     if layer.overlap in ("uneven", "gaps"):
