@@ -315,6 +315,9 @@ def _onnx(framework: str, name: str, a: dict, ctx: _Ctx) -> Layer:
     if group <= 0:
         raise ConvtError(f"ONNX: group={group!r} must be a positive integer", zh=f"ONNX：group={group!r} 必须是正整数")
     notes: list[tuple] = []
+    for key in ("kernel_shape", "strides", "dilations"):
+        if a[key] is not None and min(a[key], default=1) <= 0:
+            raise ConvtError(f"ONNX: {key}={a[key]} must be positive", zh=f"ONNX：{key}={a[key]} 必须为正")
     if ctx.weight_shape is not None:
         ws = ctx.weight_shape
     else:
