@@ -99,7 +99,7 @@ def test_emitted_snippets_match_torch(target, module, groups_ok):
         w = rng.standard_normal(g.weight_shape()).astype(np.float32)
         b = rng.standard_normal(g.c_out).astype(np.float32) if g.bias else None
         expected = torch_reference(layer, x, w, b)
-        got = _run_snippet(snippet(p, text, "torch"), x, w, b)
+        got = _run_snippet(snippet(p, "torch"), x, w, b)
         assert got.shape == expected.shape, (text, size, got.shape, expected.shape)
         diff = float(np.abs(got - expected).max())
         assert diff < TOL, (text, size, diff)
@@ -148,7 +148,7 @@ def test_reverse_from_keras_layers_against_keras():
         k_layer.set_weights([kernel, bias])
         y_keras = np.asarray(k_layer(x_last))
         w = np.transpose(kernel, (nd + 1, nd, *range(nd)))  # what `convt port` prints as the conversion
-        got = _run_snippet(snippet(plan(layer.geometry, "torch"), text, "keras"),
+        got = _run_snippet(snippet(plan(layer.geometry, "torch"), "keras"),
                            np.moveaxis(x_last, -1, 1), w, bias)
         expected = np.moveaxis(y_keras, -1, 1)
         assert got.shape == expected.shape, (text, size)
@@ -178,7 +178,7 @@ def test_reverse_from_onnx_nodes_against_onnxruntime():
             continue
         text = ", ".join(f"{key}={value!r}" for key, value in attrs.items())
         layer = parse_layer(text, "onnx", size=size, weight_shape=w.shape)
-        got = _run_snippet(snippet(plan(layer.geometry, "torch"), text, "onnx"), x, w, b)
+        got = _run_snippet(snippet(plan(layer.geometry, "torch"), "onnx"), x, w, b)
         assert got.shape == expected.shape, (text, size)
         diff = float(np.abs(got - expected).max())
         assert diff < TOL, (text, size, diff)
@@ -220,7 +220,7 @@ def test_reverse_from_jax_calls_against_jax():
         # the conversion `convt port` prints for this source
         oi = np.transpose(rhs, (nd + 1, nd, *range(nd)))  # HWIO → (O, I, *k)
         w = oi if tk else np.swapaxes(np.flip(oi, tuple(range(2, nd + 2))), 0, 1)
-        got = _run_snippet(snippet(plan(layer.geometry, "torch"), text, "jax"), np.moveaxis(x_last, -1, 1), w, None)
+        got = _run_snippet(snippet(plan(layer.geometry, "torch"), "jax"), np.moveaxis(x_last, -1, 1), w, None)
         assert got.shape == expected.shape, (text, size)
         diff = float(np.abs(got - expected).max())
         assert diff < TOL, (text, size, diff)

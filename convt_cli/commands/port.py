@@ -77,8 +77,7 @@ def register(app: typer.Typer) -> None:
             checked = run_check(report, seed)
         if json_out:
             _print_json(report, checked)
-            if checked is not None and not checked.ok:
-                raise typer.Exit(1)
+            _fail_check(checked)
             return
         from ..output import make_console
         from ..render.port import render_check, render_port
@@ -87,8 +86,22 @@ def register(app: typer.Typer) -> None:
         console.print(render_port(report, lang_code, console.width))
         if checked is not None:
             console.print(render_check(checked, lang_code, console.width))
-        if checked is not None and not checked.ok:
-            raise typer.Exit(1)
+        _fail_check(checked)
+
+
+def _fail_check(checked) -> None:  # noqa: ANN001 - a port.check.CheckResult or None
+    """A failed check is the command's failure: one Error line after the report, exit 1."""
+    if checked is None or checked.ok:
+        return
+    from ..errors import ConvtError
+
+    if checked.max_abs_diff is None:
+        raise ConvtError(f"--check failed: the {checked.target} snippet did not run ({checked.failure})",
+                         zh=f"--check 失败：{checked.target} 代码未能运行（{checked.failure}）")
+    raise ConvtError(f"--check failed: the {checked.target} snippet differs from the engine by "
+                     f"{checked.max_abs_diff:.3g}, more than the float32 tolerance {checked.tolerance:.2g}",
+                     zh=f"--check 失败：{checked.target} 代码与引擎相差 {checked.max_abs_diff:.3g}，"
+                     f"超过 float32 容差 {checked.tolerance:.2g}")
 
 
 def _print_json(report, checked) -> None:  # noqa: ANN001 - a PortReport
