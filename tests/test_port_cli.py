@@ -104,8 +104,8 @@ def test_check_runs_the_real_framework():
     pytest.importorskip("onnxruntime")
     result = invoke(SAME, "--from", "keras", "--to", "onnx", "--in-channels", "4", "--check")
     assert result.exit_code == 0, result.output
-    line = next(x for x in result.stdout.splitlines() if "snippet run with ONNX" in x)
-    assert float(line.split("max |Δ| = ")[1].split()[0]) < 1e-4
+    text = " ".join(result.stdout.split("Check (ONNX, for real)")[1].split())
+    assert float(text.split("max |Δ| = ")[1].split()[0]) < 1e-4 and "✓" in text
 
 
 def test_check_names_the_missing_package(monkeypatch):
@@ -114,8 +114,8 @@ def test_check_names_the_missing_package(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mlx" else real(name, *a))
     result = invoke(SAM, "--to", "mlx", "--check")
-    assert result.exit_code == 0
-    assert "MLX is not installed: pip install mlx" in result.stdout
+    assert result.exit_code == 1 and result.stdout == ""  # refused before any work
+    assert "not installed: pip install 'convt[mlx]'" in result.stderr
 
 
 CASES = [
