@@ -82,6 +82,19 @@ def _invoke(text: str, fw: str, target: str):
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], deadline=None)
 @given(case=TEXTS, target=st.sampled_from(["torch", "onnx"]))
 def test_any_text_is_refused_or_ported_exactly(case, target, tmp_path):
+    _refused_or_exact(case, target, tmp_path)
+
+
+@pytest.mark.heavy
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture], deadline=None,
+          max_examples=150)
+@given(case=TEXTS, target=st.sampled_from(["jax", "flax", "keras", "tf", "mlx"]))
+def test_any_text_is_refused_or_ported_exactly_heavy_frameworks(case, target, tmp_path):
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    _refused_or_exact(case, target, tmp_path)
+
+
+def _refused_or_exact(case, target, tmp_path):
     text, fw = case
     old = os.getcwd()
     os.chdir(tmp_path)
