@@ -25,7 +25,9 @@ from convt_cli.port.plan import IMPOSSIBLE, plan  # noqa: E402
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
-LAYERS = 200
+HEAVY = os.environ.get("CONVT_HEAVY") == "1"
+LAYERS = 200  # per framework in the heavy run; the default run checks SAMPLE of them
+SAMPLE = 6
 TOL = 1e-4
 
 
@@ -77,17 +79,22 @@ FORWARD = [
 ]
 
 
-@pytest.mark.parametrize(("target", "module", "groups_ok"), FORWARD, ids=[f[0] for f in FORWARD])
-def test_emitted_snippets_match_torch(target, module, groups_ok):
+@pytest.mark.parametrize(("target", "module", "groups_ok", "layers"),
+                         [(*f, SAMPLE) for f in FORWARD]
+                         + [pytest.param(*f, LAYERS, marks=pytest.mark.heavy, id=f"{f[0]}-{LAYERS}") for f in FORWARD],
+                         ids=[f"{f[0]}-{SAMPLE}" for f in FORWARD] + [f"{f[0]}-{LAYERS}" for f in FORWARD])
+def test_emitted_snippets_match_torch(target, module, groups_ok, layers):
     if target == "keras":
         os.environ.setdefault("KERAS_BACKEND", "jax")
     pytest.importorskip(module, reason=f"{module} is not installed: the {target} snippets are not run")
     rng = np.random.default_rng({"torch": 1, "onnx": 2, "jax": 3, "keras": 4, "flax": 5, "tf": 6, "mlx": 7}[target])
     worst, statuses, impossible = 0.0, {"exact": 0, "extra": 0}, 0
-    for i in range(2 * LAYERS):
-        if sum(statuses.values()) == LAYERS:
+    for i in range(2 * layers):
+        if sum(statuses.values()) == layers:
             break
         text, size = random_torch_layer(rng, groups_ok=groups_ok or i % 10 == 0)
+        if i == 0 and target in ("jax", "flax", "keras"):  # XLA aborts on this layer's exact arguments
+            text, size = "ConvTranspose2d(1, 1, kernel_size=(2, 9), stride=(2, 3), padding=(1, 4))", (8, 8)
         layer = parse_layer(text, "torch", size=size)
         p = plan(layer.geometry, target)
         if p.status == IMPOSSIBLE:  # only groups, only where the target has none (MLX: none in 3-d)
@@ -99,7 +106,7 @@ def test_emitted_snippets_match_torch(target, module, groups_ok):
         w = rng.standard_normal(g.weight_shape()).astype(np.float32)
         b = rng.standard_normal(g.c_out).astype(np.float32) if g.bias else None
         expected = torch_reference(layer, x, w, b)
-        got = _run_snippet(snippet(p, text, "torch"), x, w, b)
+        got = _run_snippet(snippet(p, "torch"), x, w, b)
         assert got.shape == expected.shape, (text, size, got.shape, expected.shape)
         diff = float(np.abs(got - expected).max())
         assert diff < TOL, (text, size, diff)
@@ -108,7 +115,7 @@ def test_emitted_snippets_match_torch(target, module, groups_ok):
     checked = sum(statuses.values())
     print(f"\n{target}: {checked} random layers checked with the real framework, worst |diff| {worst:.2e} "
           f"({statuses['exact']} exact, {statuses['extra']} with an extra op; {impossible} impossible skipped)")
-    assert checked == LAYERS
+    assert checked == layers
 
 
 def _keras_layer(rng):
@@ -131,7 +138,8 @@ def test_reverse_from_keras_layers_against_keras():
     keras = pytest.importorskip("keras")
     rng = np.random.default_rng(11)
     worst, checked, odd, empty = 0.0, 0, 0, 0
-    for _ in range(60):
+    n = 60 if HEAVY else 12
+    for _ in range(n):
         nd, text, size = _keras_layer(rng)
         c_in = int(rng.integers(1, 4))
         try:
@@ -148,7 +156,7 @@ def test_reverse_from_keras_layers_against_keras():
         k_layer.set_weights([kernel, bias])
         y_keras = np.asarray(k_layer(x_last))
         w = np.transpose(kernel, (nd + 1, nd, *range(nd)))  # what `convt port` prints as the conversion
-        got = _run_snippet(snippet(plan(layer.geometry, "torch"), text, "keras"),
+        got = _run_snippet(snippet(plan(layer.geometry, "torch"), "keras"),
                            np.moveaxis(x_last, -1, 1), w, bias)
         expected = np.moveaxis(y_keras, -1, 1)
         assert got.shape == expected.shape, (text, size)
@@ -159,7 +167,7 @@ def test_reverse_from_keras_layers_against_keras():
         odd += any(b != e for b, e in zip(layer.geometry.begin, layer.geometry.end))
     print(f"\nKeras → PyTorch: {checked} layers equal to Keras's output (worst |diff| {worst:.2e}), {odd} with an "
           "asymmetric crop")
-    assert checked + empty == 60 and checked >= 50 and odd >= 12
+    assert checked + empty == n and checked >= n * 5 // 6 and odd >= n // 5
 
 
 def test_reverse_from_onnx_nodes_against_onnxruntime():
@@ -170,7 +178,8 @@ def test_reverse_from_onnx_nodes_against_onnxruntime():
     rng = np.random.default_rng(12)
     worst, checked = 0.0, 0
     kinds = {"pads": 0, "auto_pad": 0, "output_shape": 0}
-    for i in range(160):
+    n = 160 if HEAVY else 30
+    for i in range(n):
         size, attrs, x, w, b = random_node(rng, 1 + i % 3, with_bias=True)
         try:
             expected = _ort(x, w, b, **attrs)
@@ -178,7 +187,7 @@ def test_reverse_from_onnx_nodes_against_onnxruntime():
             continue
         text = ", ".join(f"{key}={value!r}" for key, value in attrs.items())
         layer = parse_layer(text, "onnx", size=size, weight_shape=w.shape)
-        got = _run_snippet(snippet(plan(layer.geometry, "torch"), text, "onnx"), x, w, b)
+        got = _run_snippet(snippet(plan(layer.geometry, "torch"), "onnx"), x, w, b)
         assert got.shape == expected.shape, (text, size)
         diff = float(np.abs(got - expected).max())
         assert diff < TOL, (text, size, diff)
@@ -187,7 +196,7 @@ def test_reverse_from_onnx_nodes_against_onnxruntime():
         for key in kinds:
             kinds[key] += key in attrs
     print(f"\nONNX → PyTorch: {checked} nodes equal to onnxruntime (worst |diff| {worst:.2e}), {kinds}")
-    assert checked >= 100 and all(n >= 10 for n in kinds.values())
+    assert checked >= n * 5 // 8 and all(k >= n // 16 for k in kinds.values())
 
 
 def test_reverse_from_jax_calls_against_jax():
@@ -195,7 +204,8 @@ def test_reverse_from_jax_calls_against_jax():
     lax = pytest.importorskip("jax.lax")
     rng = np.random.default_rng(13)
     worst, checked = 0.0, 0
-    for _ in range(40):
+    n = 40 if HEAVY else 10
+    for _ in range(n):
         nd = int(rng.choice([1, 2]))
         k = tuple(int(v) for v in rng.integers(1, 5, nd))
         s = tuple(int(v) for v in rng.integers(1, 4, nd))
@@ -220,11 +230,11 @@ def test_reverse_from_jax_calls_against_jax():
         # the conversion `convt port` prints for this source
         oi = np.transpose(rhs, (nd + 1, nd, *range(nd)))  # HWIO → (O, I, *k)
         w = oi if tk else np.swapaxes(np.flip(oi, tuple(range(2, nd + 2))), 0, 1)
-        got = _run_snippet(snippet(plan(layer.geometry, "torch"), text, "jax"), np.moveaxis(x_last, -1, 1), w, None)
+        got = _run_snippet(snippet(plan(layer.geometry, "torch"), "jax"), np.moveaxis(x_last, -1, 1), w, None)
         assert got.shape == expected.shape, (text, size)
         diff = float(np.abs(got - expected).max())
         assert diff < TOL, (text, size, diff)
         worst = max(worst, diff)
         checked += 1
     print(f"\nJAX → PyTorch: {checked} lax.conv_transpose calls equal to JAX's output (worst |diff| {worst:.2e})")
-    assert checked >= 30
+    assert checked >= n * 3 // 4

@@ -10,40 +10,6 @@ from ..context import set_lang
 from ..errors import ConvtError
 from .common import JsonOption, LangOption, NoColorOption
 
-PACKAGES = {"torch": ("torch", "torch"), "onnx": ("onnxruntime", "onnx onnxruntime"), "jax": ("jax", "jax"),
-            "flax": ("flax", "flax"), "keras": ("keras", "keras jax"), "tf": ("tensorflow", "tensorflow"),
-            "mlx": ("mlx", "mlx")}
-
-
-def run_check(report, seed: int) -> tuple[float | None, str]:  # noqa: ANN001 - a PortReport
-    """Run the emitted snippet with the real framework: max |Δ| against the engine, or (None, package)."""
-    # lazy for start-up: these load NumPy, which convt --help never does (import numpy ≈ 110 ms here)
-    import importlib.util
-
-    import numpy as np
-
-    from ..port.emit import snippet
-    from ..port.plan import proof_data, proof_geometry
-    from ..port.run import run
-
-    target = report.plan.target
-    module, package = PACKAGES[target]
-    needed = [module] + (["onnx"] if target == "onnx" else [])
-    if any(importlib.util.find_spec(name) is None for name in needed):
-        return None, package
-    code = snippet(report.plan, report.layer.text, report.layer.framework)
-    g, _ = proof_geometry(report.layer.geometry, reduce=False)  # the snippet has the layer's channels
-    x, w, b = proof_data(g, seed)
-    expected = run(report.layer.framework, report.layer.args, x, w, b, groups=g.groups)
-    namespace: dict = {}
-    exec(compile(code, f"<convt port --to {target}>", "exec"), namespace)  # noqa: S102 - our own snippet
-    got = np.asarray(namespace["convt_port"](x.astype(np.float32), w.astype(np.float32),
-                                             None if b is None else b.astype(np.float32)))
-    if got.shape != expected.shape:
-        raise ConvtError(f"the {target} snippet returned shape {list(got.shape)}, expected {list(expected.shape)}",
-                         zh=f"{target} 代码返回形状 {list(got.shape)}，应为 {list(expected.shape)}")
-    return float(np.abs(got - expected).max()), package
-
 
 def register(app: typer.Typer) -> None:
     @app.command("port", short_help="A transposed convolution in another framework: every argument, the weight "
@@ -66,8 +32,9 @@ def register(app: typer.Typer) -> None:
                                                             "3x3x64x32.", show_default=False)] = None,
         emit: Annotated[Optional[str], typer.Option("--emit", help="Print only a self-contained snippet: python.",
                                                     show_default=False)] = None,
-        check: Annotated[bool, typer.Option("--check", help="Run the snippet with the real target framework and "
-                                            "print max |Δ| against the engine.")] = False,
+        check: Annotated[bool, typer.Option("--check", help="Run the snippet with the real target framework (in a "
+                                            "separate process, bounded in time and memory) and print max |Δ| against "
+                                            "the engine, ✓ or ✗; exit 1 when it fails.")] = False,
         seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the proof's random data.")] = 0,
         lang: LangOption = None,
         json_out: JsonOption = False,
@@ -95,15 +62,24 @@ def register(app: typer.Typer) -> None:
         shape = None if weight_shape is None else parse_size_list(weight_shape, "weight shape")
         parsed = parse_layer(layer, source, size=sizes, in_channels=in_channels, out_channels=out_channels,
                              weight_shape=shape)
+        if check and emit is None:
+            from ..port.check import require
+
+            require(target)  # before any work: the framework the check needs, or the extra to install
         report = port_report(parsed, target, seed)
         if emit is not None:
             from ..port.emit import snippet
 
-            typer.echo(snippet(report.plan, parsed.text, parsed.framework), nl=False)
+            typer.echo(snippet(report.plan, parsed.framework), nl=False)
             return
-        checked = run_check(report, seed) if check and report.plan.status != "impossible" else None
+        checked = None
+        if check and report.plan.status != "impossible":
+            from ..port.check import run_check
+
+            checked = run_check(report, seed)
         if json_out:
             _print_json(report, checked)
+            _fail_check(checked)
             return
         from ..output import make_console
         from ..render.port import render_check, render_port
@@ -111,7 +87,22 @@ def register(app: typer.Typer) -> None:
         console = make_console(no_color=no_color)
         console.print(render_port(report, lang_code, console.width))
         if checked is not None:
-            console.print(render_check(target, seed, checked[0], checked[1], lang_code, console.width))
+            console.print(render_check(checked, lang_code, console.width))
+        _fail_check(checked)
+
+
+def _fail_check(checked) -> None:  # noqa: ANN001 - a port.check.CheckResult or None
+    """A failed check is the command's failure: one Error line after the report, exit 1."""
+    if checked is None or checked.ok:
+        return
+
+    if checked.max_abs_diff is None:
+        raise ConvtError(f"--check failed: the {checked.target} snippet did not run ({checked.failure})",
+                         zh=f"--check 失败：{checked.target} 代码未能运行（{checked.failure}）")
+    raise ConvtError(f"--check failed: the {checked.target} snippet differs from the engine by "
+                     f"{checked.max_abs_diff:.3g}, more than the float32 tolerance {checked.tolerance:.2g}",
+                     zh=f"--check 失败：{checked.target} 代码与引擎相差 {checked.max_abs_diff:.3g}，"
+                     f"超过 float32 容差 {checked.tolerance:.2g}")
 
 
 def _print_json(report, checked) -> None:  # noqa: ANN001 - a PortReport
@@ -131,7 +122,8 @@ def _print_json(report, checked) -> None:  # noqa: ANN001 - a PortReport
         "sizes": {"source": list(report.source_sizes), "target": list(report.target_sizes)},
         "proof": None if report.proof is None else {"seed": report.proof.seed,
                                                     "max_abs_diff": report.proof.max_abs_diff},
-        "check": None if checked is None else {"max_abs_diff": checked[0], "package": checked[1]},
+        "check": None if checked is None else {"max_abs_diff": checked.max_abs_diff, "tolerance": checked.tolerance,
+                                               "ok": checked.ok, "failure": checked.failure or None},
         "notes": [say(n) for n in report.notes],
     }
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

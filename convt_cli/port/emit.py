@@ -140,6 +140,12 @@ def residual_text(p: Plan) -> list[str]:
     return out
 
 
+def _wrap(text: str, width: int = 96) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width)
+
+
 def _slice_expr(p: Plan, last: bool) -> str:
     parts = [f"{max(b, 0)}:{-e if e > 0 else ''}" for b, e in p.residual]
     return "y[:, " + ", ".join(parts) + ", :]" if last else "y[:, :, " + ", ".join(parts) + "]"
@@ -150,15 +156,28 @@ def _pad_pairs(p: Plan, last: bool) -> list[tuple[int, int]]:
     return [(0, 0), *pairs, (0, 0)] if last else [(0, 0), (0, 0), *pairs]
 
 
-def snippet(p: Plan, source_text: str, source_framework: str) -> str:
-    """``--emit python``: the whole self-contained module text."""
+def source_words(p: Plan, source_framework: str) -> str:
+    """What the snippet says about its source: built from the parsed geometry (integers only), never
+    from the layer text, so nothing the user typed can end up in code."""
+    g = p.geometry
+    return (f"a {g.nd}-d transposed convolution read as {source_framework}: C_in={g.c_in}, C_out={g.c_out}, "
+            f"groups={g.groups}, kernel={tuple(g.kernel)}, stride={tuple(g.stride)}, dilation={tuple(g.dilation)}, "
+            f"crop begin={tuple(g.begin)}, end={tuple(g.end)}, bias={bool(g.bias)}")
+
+
+def snippet(p: Plan, source_framework: str) -> str:
+    """``--emit python``: the whole self-contained module text. Every value in it comes from the plan's
+    integers and booleans and the framework's name from the fixed list; the layer text is not in it."""
     if p.status == IMPOSSIBLE:
         raise ConvtError(f"cannot emit {p.target} code: {say(p.reason)}; closest: {say(p.closest)}",
                          zh=f"无法生成 {p.target} 代码：{say(p.reason, 'zh')}；最接近的构造：{say(p.closest, 'zh')}")
     nd, last = p.nd, p.target in LAST
     bshape = f"(1, {', '.join(['1'] * nd)}, -1)" if last else f"(1, -1, {', '.join(['1'] * nd)})"
-    head = [f'"""{source_text} ({source_framework}) as {p.target}: emitted by `convt port`.',
-            "",
+    from . import FRAMEWORKS
+
+    assert source_framework in FRAMEWORKS  # a word from the fixed list, never user text
+    words = source_words(p, source_framework)
+    head = [f'"""{p.target}: emitted by `convt port` for', "", *_wrap(words), "",
             "convt_port(x, weight, bias): x (N, C_in, *spatial), weight (C_in, C_out/groups, *k), bias (C_out,) or",
             f"None, all PyTorch-layout NumPy arrays; returns (N, C_out, *out) computed with {p.target} only.",
             '"""', "", "import numpy as np"]

@@ -98,24 +98,47 @@ def plan_onnx(g: Geometry) -> Plan:
     return _finish("onnx", g, args, tuple(pads_begin), tuple(p - o for p, o in zip(pads_end, output_padding)))
 
 
-def plan_jax(g: Geometry) -> Plan:
+def xla_aborts(k_eff: tuple[int, ...], stride: tuple[int, ...], pads: list[tuple[int, int]]) -> list[bool]:
+    """Per axis: would XLA abort on it? XLA's algebraic simplifier (jaxlib 0.8/0.9 CPU, and TensorFlow's
+    Keras backend) fails a CHECK and aborts the process (SIGABRT) on a transposed convolution with two
+    or more spatial axes when one axis has kernel = stride = 2 and no lax padding (each output cell reads
+    one input cell) while another axis's kernel is wider than the input: it swaps the operands and builds
+    a window that does not match them. The input size is not known when a snippet runs, so such an axis
+    is given one more cell of padding and the extra cell is sliced off instead."""
+    if len(k_eff) < 2:
+        return [False] * len(k_eff)
+    return [k == s == 2 and lo == hi == 0 for k, s, (lo, hi) in zip(k_eff, stride, pads)]
+
+
+def _xla_safe_pads(g: Geometry) -> list[tuple[int, int]]:
     pads = _gather_pads(g)
+    return [(lo, hi + 1) if bad else (lo, hi) for (lo, hi), bad in zip(pads, xla_aborts(g.k_eff, g.stride, pads))]
+
+
+def _crops_of(g: Geometry, pads: list[tuple[int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    return (tuple(ke - 1 - lo for ke, (lo, _) in zip(g.k_eff, pads)),
+            tuple(ke - 1 - hi for ke, (_, hi) in zip(g.k_eff, pads)))
+
+
+def plan_jax(g: Geometry) -> Plan:
+    pads = _xla_safe_pads(g)
     if g.groups > 1:
         args = {"window_strides": (1,) * g.nd, "padding": pads, "lhs_dilation": g.stride,
                 "rhs_dilation": g.dilation, "feature_group_count": g.groups}
     else:
         args = {"strides": g.stride, "padding": pads, "rhs_dilation": g.dilation,
                 "dimension_numbers": NCHW_DN[g.nd], "transpose_kernel": True}
-    return _finish("jax", g, args, g.begin, g.end)
+    return _finish("jax", g, args, *_crops_of(g, pads))
 
 
 def plan_flax(g: Geometry) -> Plan:
     if g.groups > 1:
         return _impossible("flax", g, ("port.r.groups", {"api": "Flax's ConvTranspose", "g": g.groups}),
                            ("port.c.flax", {}))
-    args = {"features": g.c_out, "kernel_size": g.kernel, "strides": g.stride, "padding": _gather_pads(g),
+    pads = _xla_safe_pads(g)
+    args = {"features": g.c_out, "kernel_size": g.kernel, "strides": g.stride, "padding": pads,
             "kernel_dilation": g.dilation, "use_bias": g.bias, "transpose_kernel": True}
-    return _finish("flax", g, args, g.begin, g.end)
+    return _finish("flax", g, args, *_crops_of(g, pads))
 
 
 def _keras_cost(b: int, e: int, cb: int, ce: int) -> float:
@@ -144,6 +167,9 @@ def plan_keras(g: Geometry) -> Plan:
             ops.append(min(range(s), key=cost) if free else None)
         crops = [keras_crop(k, s, d, padding, op) for k, s, d, op in zip(kernel, g.stride, dilation, ops)]
         total = sum(_keras_cost(b, e, cb, ce) for b, e, (cb, ce) in zip(g.begin, g.end, crops))
+        k_eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        if any(xla_aborts(k_eff, g.stride, [(ke - 1 - cb, ke - 1 - ce) for ke, (cb, ce) in zip(k_eff, crops)])):
+            total = float("inf")  # XLA would abort on it (see xla_aborts)
         candidate = (total, padding, tuple(ops) if free else None, tuple(c[0] for c in crops),
                      tuple(c[1] for c in crops))
         if best is None or candidate[0] < best[0]:

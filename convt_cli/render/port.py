@@ -43,10 +43,12 @@ define(
         "port.at_start": ("{n} at the start of {axis}", "{axis} 开头 {n} 格"),
         "port.at_end": ("{n} at the end of {axis}", "{axis} 末尾 {n} 格"),
         "port.check": ("Check ({target}, for real)", "实测（{target}）"),
-        "port.check_line": ("the emitted snippet run with {target}, seed {seed}: max |Δ| = {diff} against the engine",
-                            "用 {target} 运行生成的代码，种子 {seed}：与引擎相比 max |Δ| = {diff}"),
-        "port.check_missing": ("{target} is not installed: pip install {package} (or pip install -e \".[frameworks]\")",
-                               "未安装 {target}：pip install {package}（或 pip install -e \".[frameworks]\"）"),
+        "port.check_line": ("the emitted snippet run with {target} (separate process), seed {seed}: max |Δ| = {diff} "
+                            "against the engine {mark} (float32 tolerance {tol})",
+                            "用 {target} 运行生成的代码（独立进程），种子 {seed}：与引擎相比 max |Δ| = {diff} {mark}"
+                            "（float32 容差 {tol}）"),
+        "port.check_failed": ("✗ the emitted snippet did not run with {target}: {why}",
+                              "✗ 生成的代码未能用 {target} 运行：{why}"),
     }
 )
 
@@ -151,14 +153,16 @@ def render_port(report: PortReport, lang: str, width: int) -> RenderableType:
     return Group(*out)
 
 
-def render_check(target: str, seed: int, diff: float | None, package: str | None, lang: str,
-                 width: int) -> RenderableType:
-    lines = [Text(""), Text(t("port.check", lang, target=NAMES[target]), style="bold")]
-    if diff is None:
-        text = t("port.check_missing", lang, target=NAMES[target], package=package)
+def render_check(checked, lang: str, width: int) -> RenderableType:  # noqa: ANN001 - a port.check.CheckResult
+    target = NAMES[checked.target]
+    lines = [Text(""), Text(t("port.check", lang, target=target), style="bold")]
+    if checked.max_abs_diff is None:
+        text = t("port.check_failed", lang, target=target, why=checked.failure)
     else:
-        text = t("port.check_line", lang, target=NAMES[target], seed=seed, diff=f"{diff:.2g}")
-    lines.extend(Text(x) for x in prose_lines(text, width, "  "))
+        text = t("port.check_line", lang, target=target, seed=checked.seed, diff=f"{checked.max_abs_diff:.2g}",
+                 tol=f"{checked.tolerance:.2g}", mark="✓" if checked.ok else "✗")
+    style = "green" if checked.ok else "red"
+    lines.extend(Text(x, style=style) for x in prose_lines(text, width, "  "))
     return Group(*lines)
 
 
