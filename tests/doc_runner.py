@@ -5,7 +5,8 @@ A document's runnable parts are its fenced blocks:
 - ```` ```console ````: lines ``$ COMMAND`` (continued while a line ends with ``\\``), each followed
   by the output it prints (stdout and stderr together). A line that is exactly ``...`` stands for
   any number of lines. A command whose shown output has a line starting ``Error:`` must fail with
-  exit status 1 or 2; every other command must exit 0.
+  exit status 1 or 2; a command ending in a comment ``# exit N`` must exit with N; every other
+  command must exit 0.
 - ```` ```LANG file=NAME ````: the block's text is written to ``NAME`` in the folder before the next
   command runs (so the page can show the file a later command uses).
 
@@ -104,7 +105,11 @@ def run_document(path: Path, folder: Path, timeout: float = 600) -> list[str]:
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
         actual = out.stdout.splitlines()
         wants_error = any(e.startswith("Error:") for e in step.expected)
-        ok_code = out.returncode in (1, 2) if wants_error else out.returncode == 0
+        said = re.search(r"#\s*exit\s+(\d+)\b[^\n]*$", step.text)
+        if said:
+            ok_code = out.returncode == int(said.group(1))
+        else:
+            ok_code = out.returncode in (1, 2) if wants_error else out.returncode == 0
         if not ok_code or not matches(step.expected, actual):
             problems.append(f"{path.name}:{step.line}: `{step.text}` exited {out.returncode}; printed:\n"
                             + "\n".join(actual[:60]) + "\n--- the page shows:\n" + "\n".join(step.expected[:60]))

@@ -23,13 +23,14 @@ one
 two
 $ python -c "import sys; print('Error: bad'); sys.exit(1)"
 Error: bad
+$ python -c "import sys; sys.exit(3)"  # exit 3
 ```
 """
 
 
 def test_steps_parse_commands_outputs_and_files():
     got = steps(PAGE)
-    assert [s.kind for s in got] == ["file", "run", "run", "run"]
+    assert [s.kind for s in got] == ["file", "run", "run", "run", "run"]
     assert got[0].name == "hello.py" and got[0].text == 'print("hi")\n'
     assert got[2].text == "echo one && \n  echo two" and got[2].expected == ["one", "two"]
 
