@@ -4,7 +4,6 @@ folder and print what the page shows (see tests/doc_runner.py for the format).""
 from pathlib import Path
 
 import pytest
-
 from doc_runner import ROOT, run_document, steps
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

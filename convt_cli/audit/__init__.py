@@ -17,9 +17,9 @@ Nothing here prints; :mod:`convt_cli.render.audit` draws the records.
 # The audit's public surface for the other features (``convt neck`` builds on it); the contract in
 # pyproject.toml keeps neck/ out of the modules below.
 from .geometry import conv_record
-from .model import check_weights_path, one_line
+from .model import check_weights_path, check_weights_size, one_line, safetensors_module, torch_load_safely
 from .records import AuditReport, WeightsInfo
 from .trace import Timer, device_name, resolve_device
 
-__all__ = ["AuditReport", "Timer", "WeightsInfo", "check_weights_path", "conv_record", "device_name", "one_line",
-           "resolve_device"]
+__all__ = ["AuditReport", "Timer", "WeightsInfo", "check_weights_path", "check_weights_size", "conv_record",
+           "device_name", "one_line", "resolve_device", "safetensors_module", "torch_load_safely"]

@@ -259,37 +259,50 @@ def check_weights_size(path_text: str) -> None:
         check_bytes(_pt_storage_bytes(path, path_text), f"--weights {path_text!r} (the storages it declares)")
 
 
+def safetensors_module(part: str = ""):
+    """``safetensors`` (or ``safetensors.torch``), or the error naming the package to install."""
+    import importlib
+
+    try:
+        return importlib.import_module("safetensors" + (f".{part}" if part else ""))
+    except ImportError:
+        raise ConvtError("--weights: reading .safetensors needs the safetensors package; "
+                         "install it with: pip install 'convt[frameworks]'",
+                         zh="--weights：读取 .safetensors 需要 safetensors；"
+                         "请安装：pip install 'convt[frameworks]'") from None
+
+
+def torch_load_safely(torch, path: Path, path_text: str, *, mmap: bool = False):
+    """``torch.load(weights_only=True)``: plain tensors and containers only, never pickled code; a refusal
+    is one error (torch's warning beside its own refusal is not shown)."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns beside its own refusal; the refusal is the answer
+            return torch.load(str(path), map_location="cpu", weights_only=True, mmap=mmap)
+    except Exception as exc:  # noqa: BLE001 - weights_only refused it, or the file is damaged
+        raise ConvtError(
+            f"--weights {path_text!r} was refused by torch.load(weights_only=True), which reads only plain "
+            f"tensors and containers and never runs pickled code: {one_line(exc)}",
+            zh=f"--weights {path_text!r} 被 torch.load(weights_only=True) 拒绝"
+            f"（只读取张量和容器，从不执行 pickle 代码）：{one_line(exc)}",
+        ) from None
+
+
 def load_weights(torch, path_text: str) -> tuple[dict, str]:
     """A state dict (name → tensor on the CPU) and its format, read without executing pickled code."""
     path = check_weights_path(path_text)
     check_weights_size(path_text)
     if path.suffix.lower() == ".safetensors":
-        try:
-            from safetensors.torch import load_file
-        except ImportError:
-            raise ConvtError("--weights: reading .safetensors needs the safetensors package; "
-                             "install it with: pip install safetensors",
-                             zh="--weights：读取 .safetensors 需要 safetensors；"
-                             "请安装：pip install safetensors") from None
+        load_file = safetensors_module("torch").load_file
         try:
             data, fmt = dict(load_file(str(path), device="cpu")), "safetensors"
         except Exception as exc:  # noqa: BLE001 - a damaged file: its own message
             raise ConvtError(f"--weights {path_text!r} is not a readable safetensors file: {one_line(exc)}",
                              zh=f"--weights {path_text!r} 不是可读的 safetensors 文件：{one_line(exc)}") from None
     else:
-        import warnings
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # torch warns beside its own refusal; the refusal is the answer
-                data = torch.load(str(path), map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001 - weights_only refused it, or the file is damaged
-            raise ConvtError(
-                f"--weights {path_text!r} was refused by torch.load(weights_only=True), which reads only plain "
-                f"tensors and containers and never runs pickled code: {one_line(exc)}",
-                zh=f"--weights {path_text!r} 被 torch.load(weights_only=True) 拒绝"
-                f"（只读取张量和容器，从不执行 pickle 代码）：{one_line(exc)}",
-            ) from None
+        data = torch_load_safely(torch, path, path_text)
         for key in ("state_dict", "model"):  # common checkpoint wrappers
             if isinstance(data, dict) and isinstance(data.get(key), dict):
                 data = data[key]

@@ -78,7 +78,7 @@ def _choose_prefix(keys: set[str], expected: dict[str, tuple], prefixes: tuple[s
 def read_neck_weights(torch, text: str, expected: dict[str, tuple], family: str,
                       prefixes: tuple[str, ...]) -> NeckWeights:
     """The neck's tensors (float32, CPU) from the checkpoint ``text``; ``expected``: neck key → shape."""
-    from ..audit import check_weights_path, one_line
+    from ..audit import check_weights_path, check_weights_size, one_line, safetensors_module, torch_load_safely
 
     path = check_weights_path(text)
     advice = "use a machine with more memory or raise CONVT_MAX_BYTES"
@@ -93,13 +93,7 @@ def read_neck_weights(torch, text: str, expected: dict[str, tuple], family: str,
                 offsets = entry.get("data_offsets") or [0, 0]
                 need += max(int(offsets[1]) - int(offsets[0]), 0)
         check_bytes(need, f"reading the neck's tensors from --weights {text!r}", hint=advice)
-        try:
-            from safetensors import safe_open
-        except ImportError:
-            raise ConvtError("--weights: reading .safetensors needs the safetensors package; "
-                             "install it with: pip install safetensors",
-                             zh="--weights：读取 .safetensors 需要 safetensors；"
-                             "请安装：pip install safetensors") from None
+        safe_open = safetensors_module().safe_open
         raw = {}
         try:
             with safe_open(str(path), framework="pt", device="cpu") as f:
@@ -112,15 +106,8 @@ def read_neck_weights(torch, text: str, expected: dict[str, tuple], family: str,
         fmt = "safetensors"
     else:
         check_bytes(path.stat().st_size, f"reading --weights {text!r}", hint=advice)
-        try:
-            data = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
-        except Exception as exc:  # noqa: BLE001 - weights_only refused it, or the file is damaged
-            raise ConvtError(
-                f"--weights {text!r} was refused by torch.load(weights_only=True), which reads only plain "
-                f"tensors and containers and never runs pickled code: {one_line(exc)}",
-                zh=f"--weights {text!r} 被 torch.load(weights_only=True) 拒绝"
-                f"（只读取张量和容器，从不执行 pickle 代码）：{one_line(exc)}",
-            ) from None
+        check_weights_size(text)  # the storages it declares, before any is read
+        data = torch_load_safely(torch, path, text, mmap=True)
         if isinstance(data, dict) and isinstance(data.get("model"), dict):  # upstream's own unwrapping
             data = data["model"]
         if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
