@@ -1,0 +1,96 @@
+"""Deployment runtimes for ``convt verify --runtime`` and ``convt audit --runtime``.
+
+Each case becomes a real ``torch.nn.ConvTransposeNd`` with seeded weights, is converted by the real
+exporter and run by the real runtime on the CPU, inside the sandbox (:mod:`convt_cli.sandbox`): a
+runtime that crashes, hangs or blows memory is a failed case. The rooms:
+
+- this module — the registry: names, the pyproject extra that installs each, availability checks
+  (no foreign import: ``importlib.util.find_spec`` only);
+- :mod:`.child` — what runs in the sandboxed child: build the module, export, convert, run, save;
+- one module per runtime (:mod:`.rt_onnx`, :mod:`.rt_openvino`, :mod:`.rt_tflite`, :mod:`.rt_torch`,
+  :mod:`.rt_tvm`, :mod:`.rt_executorch`) and :mod:`.fake`, a NumPy "runtime" with planted bugs;
+- :mod:`.subject` — the parent's side: a verify subject that runs cases in batches per child;
+- :mod:`.matrix` — runtime × feature pass rates; :mod:`.layers` — per-layer verdicts for audit.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+
+from ..errors import ConvtError
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    name: str
+    module: str  # convt_cli.runtimes.<module> (child side)
+    extra: str  # the pyproject extra that installs it
+    requires: tuple[str, ...]  # importable top-level modules it needs
+    what: str  # one line: the path a case takes
+    artifact: str  # the file kind --save-failing writes
+    batch: int = 24  # cases per child process
+    per_case_s: float = 30.0  # timeout allowance per case (start-up allowance added)
+
+
+RUNTIMES: dict[str, RuntimeInfo] = {r.name: r for r in (
+    RuntimeInfo("onnxruntime", "rt_onnx", "runtimes", ("onnx", "onnxruntime"),
+                "torch.onnx.export (dynamo or TorchScript exporter) → onnxruntime CPUExecutionProvider", ".onnx"),
+    RuntimeInfo("openvino", "rt_openvino", "runtimes", ("openvino",),
+                "openvino.convert_model (from the torch module, or from ONNX with --via onnx) → CPU plugin, f32",
+                ".xml/.bin"),
+    RuntimeInfo("tflite", "rt_tflite", "tflite", ("litert_torch", "ai_edge_litert"),
+                "litert_torch.convert → .tflite → ai_edge_litert Interpreter", ".tflite", batch=12),
+    RuntimeInfo("inductor", "rt_torch", "runtimes", ("torch",),
+                "torch.compile(backend='inductor') on the CPU (C++ codegen)", ".pt2"),
+    RuntimeInfo("export", "rt_torch", "runtimes", ("torch",),
+                "torch.export.export → run_decompositions() → the exported module", ".pt2"),
+    RuntimeInfo("tvm", "rt_tvm", "tvm", ("tvm",),
+                "torch.export → tvm.relax.frontend.torch.from_exported_program → tvm.compile(llvm) → Relax VM",
+                ".pt2", batch=12),
+    RuntimeInfo("executorch", "rt_executorch", "executorch", ("executorch",),
+                "torch.export → exir.to_edge → to_executorch → executorch.runtime (portable kernels)", ".pte"),
+    # Test doubles: the NumPy engine with one planted bug each (all three for "fake").
+    RuntimeInfo("fake", "fake", "", (), "a NumPy stand-in with planted bugs (tests)", ".npz"),
+    RuntimeInfo("fake-op", "fake", "", (), "NumPy stand-in: drops output_padding (tests)", ".npz"),
+    RuntimeInfo("fake-crop", "fake", "", (), "NumPy stand-in: crops output_padding on the wrong side (tests)",
+                ".npz"),
+    RuntimeInfo("fake-groups", "fake", "", (), "NumPy stand-in: ignores groups (tests)", ".npz"),
+)}
+REAL = tuple(n for n in RUNTIMES if not n.startswith("fake"))
+EXPORTERS = ("dynamo", "torchscript")
+
+
+def parse_runtimes(text: str) -> tuple[str, ...]:
+    """``"onnxruntime,openvino"`` → names; an unknown one names every valid one."""
+    names = [n.strip().lower() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ConvtError(f"--runtime {text!r} names no runtime; valid: {', '.join(REAL)}",
+                         zh=f"--runtime {text!r} 没有给出运行时；可用：{', '.join(REAL)}")
+    for n in names:
+        if n not in RUNTIMES:
+            raise ConvtError(f"--runtime {n!r} is not a runtime convt knows; valid: {', '.join(REAL)}",
+                             zh=f"--runtime {n!r} 不是 convt 认识的运行时；可用：{', '.join(REAL)}")
+    return tuple(dict.fromkeys(names))
+
+
+def missing(name: str, via_onnx: bool = False) -> list[str]:
+    """The modules ``name`` needs that are not importable here (nothing is imported)."""
+    info = RUNTIMES[name]
+    need = list(info.requires) + (["torch"] if info.requires else [])
+    if name == "onnxruntime" or via_onnx:
+        need += ["onnx", "onnxruntime"] if name == "onnxruntime" else ["onnx"]
+    return [m for m in dict.fromkeys(need) if importlib.util.find_spec(m) is None]
+
+
+def check_installed(name: str, *, exporter: str = "dynamo", via_onnx: bool = False) -> None:
+    """Raise ConvtError with the pip command of the extra when ``name``'s packages are absent."""
+    info = RUNTIMES[name]
+    absent = missing(name, via_onnx)
+    if exporter == "dynamo" and (name == "onnxruntime" or via_onnx) and importlib.util.find_spec("onnxscript") is None:
+        absent.append("onnxscript")
+    if absent:
+        raise ConvtError(
+            f"--runtime {name} needs {', '.join(absent)}, which is not installed: "
+            f"install it with pip install 'convt[{info.extra}]'",
+            zh=f"--runtime {name} 需要 {', '.join(absent)}（未安装）：请运行 pip install 'convt[{info.extra}]'")
