@@ -29,36 +29,61 @@ class RuntimeInfo:
     requires: tuple[str, ...]  # importable top-level modules it needs
     what: str  # one line: the path a case takes
     artifact: str  # the file kind --save-failing writes
+    cost_s: float  # measured seconds per case (2 shared cores), for the estimate and the default size
+    default_cases: int  # forward cases of the default sweep (curated corners first, then random)
     batch: int = 24  # cases per child process
     per_case_s: float = 30.0  # timeout allowance per case (start-up allowance added)
+    startup_s: float = 6.0  # a child's start-up (imports), measured
 
 
 RUNTIMES: dict[str, RuntimeInfo] = {r.name: r for r in (
     RuntimeInfo("onnxruntime", "rt_onnx", "runtimes", ("onnx", "onnxruntime"),
-                "torch.onnx.export (dynamo or TorchScript exporter) → onnxruntime CPUExecutionProvider", ".onnx"),
+                "torch.onnx.export (dynamo or TorchScript exporter) → onnxruntime CPUExecutionProvider", ".onnx",
+                2.2, 96),
     RuntimeInfo("openvino", "rt_openvino", "runtimes", ("openvino",),
                 "openvino.convert_model (from the torch module, or from ONNX with --via onnx) → CPU plugin, f32",
-                ".xml/.bin"),
+                ".xml/.bin", 2.4, 72),
     RuntimeInfo("tflite", "rt_tflite", "tflite", ("litert_torch", "ai_edge_litert"),
-                "litert_torch.convert → .tflite → ai_edge_litert Interpreter", ".tflite", batch=12),
+                "litert_torch.convert → .tflite → ai_edge_litert Interpreter", ".tflite", 4.5, 48, batch=12,
+                startup_s=12.0),
     RuntimeInfo("inductor", "rt_torch", "runtimes", ("torch",),
-                "torch.compile(backend='inductor') on the CPU (C++ codegen)", ".pt2"),
+                "torch.compile(backend='inductor') on the CPU (C++ codegen)", ".pt2", 5.5, 48, batch=12),
     RuntimeInfo("export", "rt_torch", "runtimes", ("torch",),
-                "torch.export.export → run_decompositions() → the exported module", ".pt2"),
+                "torch.export.export → run_decompositions() → the exported module", ".pt2", 1.2, 120),
     RuntimeInfo("tvm", "rt_tvm", "tvm", ("tvm",),
                 "torch.export → tvm.relax.frontend.torch.from_exported_program → tvm.compile(llvm) → Relax VM",
-                ".pt2", batch=12),
+                ".pt2", 2.5, 72, batch=12),
     RuntimeInfo("executorch", "rt_executorch", "executorch", ("executorch",),
-                "torch.export → exir.to_edge → to_executorch → executorch.runtime (portable kernels)", ".pte"),
+                "torch.export → exir.to_edge → to_executorch → executorch.runtime (portable kernels)", ".pte",
+                2.5, 72),
     # Test doubles: the NumPy engine with one planted bug each (all three for "fake").
-    RuntimeInfo("fake", "fake", "", (), "a NumPy stand-in with planted bugs (tests)", ".npz"),
-    RuntimeInfo("fake-op", "fake", "", (), "NumPy stand-in: drops output_padding (tests)", ".npz"),
+    RuntimeInfo("fake", "fake", "", (), "a NumPy stand-in with planted bugs (tests)", ".npz", 0.02, 600, batch=200,
+                startup_s=1.0),
+    RuntimeInfo("fake-op", "fake", "", (), "NumPy stand-in: drops output_padding (tests)", ".npz", 0.02, 600, batch=200,
+                startup_s=1.0),
     RuntimeInfo("fake-crop", "fake", "", (), "NumPy stand-in: crops output_padding on the wrong side (tests)",
-                ".npz"),
-    RuntimeInfo("fake-groups", "fake", "", (), "NumPy stand-in: ignores groups (tests)", ".npz"),
+                ".npz", 0.02, 600, batch=200, startup_s=1.0),
+    RuntimeInfo("fake-groups", "fake", "", (), "NumPy stand-in: ignores groups (tests)", ".npz", 0.02, 600, batch=200,
+                startup_s=1.0),
 )}
 REAL = tuple(n for n in RUNTIMES if not n.startswith("fake"))
 EXPORTERS = ("dynamo", "torchscript")
+TORCHSCRIPT_COST_S = 0.2  # onnxruntime with the TorchScript exporter: seconds per case
+TORCHSCRIPT_CASES = 600
+
+
+def default_cases(name: str, exporter: str = "dynamo") -> int:
+    """Forward cases of the default sweep through ``name``: a few minutes on 2 cores."""
+    if name == "onnxruntime" and exporter == "torchscript":
+        return TORCHSCRIPT_CASES
+    return RUNTIMES[name].default_cases
+
+
+def estimate_s(name: str, cases: int, exporter: str = "dynamo") -> float:
+    """Seconds a sweep of ``cases`` cases through ``name`` is expected to take here."""
+    info = RUNTIMES[name]
+    cost = TORCHSCRIPT_COST_S if name == "onnxruntime" and exporter == "torchscript" else info.cost_s
+    return cases * cost + -(-cases // info.batch) * info.startup_s
 
 
 def parse_runtimes(text: str) -> tuple[str, ...]:

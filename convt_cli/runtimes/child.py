@@ -83,10 +83,11 @@ def run_batch(request: dict, arrays: list[np.ndarray]) -> tuple[dict, list[np.nd
     save_dir = request.get("save_dir")
     results: list[dict] = []
     outs: list[np.ndarray] = []
+    inputs = unpack(arrays[0], request["shapes"]) if arrays else []
     pos = 0
     for case in request["cases"]:
-        x, w = arrays[pos], arrays[pos + 1]
-        b = arrays[pos + 2] if case["bias"] else None
+        x, w = inputs[pos], inputs[pos + 1]
+        b = inputs[pos + 2] if case["bias"] else None
         pos += 3 if case["bias"] else 2
         with tempfile.TemporaryDirectory(prefix="convt-rt-") as tmp:
             try:
@@ -103,7 +104,25 @@ def run_batch(request: dict, arrays: list[np.ndarray]) -> tuple[dict, list[np.nd
             if save_dir:
                 entry["saved"] = _save(rt, handle, case, x, w, b, options, str(save_dir), tmp)
         results.append(entry)
-    return {"results": results, "versions": versions}, outs
+    flat, shapes = pack(outs)
+    return {"results": results, "versions": versions, "shapes": shapes}, [flat]
+
+
+def pack(arrays: list[np.ndarray]) -> tuple[np.ndarray, list[list[int]]]:
+    """Many float32 arrays as one flat array and their shapes (the pipe carries few arrays)."""
+    flat = np.concatenate([np.asarray(a, np.float32).ravel() for a in arrays]) if arrays else np.zeros(0, np.float32)
+    return flat, [[int(n) for n in np.shape(a)] for a in arrays]
+
+
+def unpack(flat: np.ndarray, shapes: list[list[int]]) -> list[np.ndarray]:
+    out, pos = [], 0
+    for shape in shapes:
+        n = int(np.prod(shape)) if shape else 1
+        if pos + n > flat.size:
+            raise ValueError("the packed arrays are shorter than their shapes say")
+        out.append(flat[pos:pos + n].reshape(shape))
+        pos += n
+    return out
 
 
 def _save(rt, handle, case: dict, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,  # noqa: ANN001

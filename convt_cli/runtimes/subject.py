@@ -23,6 +23,7 @@ from ..verify.cases import CaseSpec
 from ..verify.checks import message_shape
 from ..verify.worker import SubjectFailed
 from . import RUNTIMES
+from .child import pack, unpack
 
 STARTUP_S = 120.0  # a child's imports (torch + the toolchain) on a busy 2-core machine
 KIND_OF_STAGE = {"exporter": "exporter", "converter": "converter", "runtime": "runtime"}
@@ -86,6 +87,17 @@ class RuntimeSubject:
                 self._pending[key] = (rec, [x, w] + ([b] if b is not None else []))
                 self._order.append(key)
 
+    def has(self, spec: CaseSpec) -> bool:
+        """Whether ``spec``'s answer is at hand (run in an earlier batch)."""
+        x, w, b = subject_inputs(spec)
+        return _key(case_record(x, w, b, spec.kwargs()), x, w, b) in self._done
+
+    def prefetch(self, specs: Iterable[CaseSpec]) -> None:
+        """Replace the queue by ``specs`` (shrinking: the next round's candidates)."""
+        self._pending.clear()
+        self._order.clear()
+        self.plan(specs)
+
     # --- the --impl contract ----------------------------------------------------------------------
     def call(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, kwargs: dict) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float32)
@@ -111,16 +123,18 @@ class RuntimeSubject:
         pass
 
     # --- batches -----------------------------------------------------------------------------------
-    def _request(self, recs: list[dict], save_dir: str | None = None) -> dict:
-        return {"runtime": self.name, "options": self.options, "cases": recs, "save_dir": save_dir}
+    def _call_child(self, recs: list[dict], arrays: list[np.ndarray], save_dir: str | None = None):  # noqa: ANN202
+        flat, shapes = pack(arrays)
+        request = {"runtime": self.name, "options": self.options, "cases": recs, "save_dir": save_dir,
+                   "shapes": shapes}
+        return run_isolated("convt_cli.runtimes.child:run_batch", request, [flat],
+                            timeout=STARTUP_S + self.per_case * len(recs), what=f"the {self.name} runtime")
 
     def _run(self, batch: list[tuple[str, dict, list[np.ndarray]]]) -> None:
         arrays = [a for _, _, arrs in batch for a in arrs]
         self.batches += 1
         try:
-            out = run_isolated("convt_cli.runtimes.child:run_batch", self._request([r for _, r, _ in batch]),
-                               arrays, timeout=STARTUP_S + self.per_case * len(batch),
-                               what=f"the {self.name} runtime")
+            out = self._call_child([r for _, r, _ in batch], arrays)
         except SandboxFailure as exc:
             if len(batch) > 1:  # find the culprit: one child per case
                 for item in batch:
@@ -130,9 +144,10 @@ class RuntimeSubject:
             self._done[batch[0][0]] = SubjectFailed(kind, exc.message, f"{kind}: {message_shape(exc.message)}")
             return
         self.versions = {str(k): str(v) for k, v in dict(out.reply.get("versions") or {}).items()}
+        outs = unpack(out.arrays[0], out.reply["shapes"]) if out.arrays else []  # type: ignore[arg-type]
         for (key, _rec, _arrs), entry in zip(batch, out.reply["results"]):  # type: ignore[arg-type]
             if entry["status"] == "ok":
-                self._done[key] = out.arrays[int(entry["out"])]
+                self._done[key] = outs[int(entry["out"])]
             else:
                 kind = KIND_OF_STAGE.get(str(entry["status"]), "runtime")
                 msg = str(entry.get("message", ""))
@@ -146,9 +161,7 @@ class RuntimeSubject:
             b = None
         rec = case_record(x, w, b, spec.kwargs())
         rec["stem"], rec["text"] = stem, spec.format()
-        out = run_isolated("convt_cli.runtimes.child:run_batch", self._request([rec], save_dir),
-                           [x, w] + ([b] if b is not None else []), timeout=STARTUP_S + self.per_case,
-                           what=f"the {self.name} runtime")
+        out = self._call_child([rec], [x, w] + ([b] if b is not None else []), save_dir)
         return list(out.reply["results"][0].get("saved", []))  # type: ignore[index]
 
 
