@@ -25,6 +25,13 @@ define({
     "runtimes.feature": ("feature", "特性"),
     "runtimes.clusters": ("clusters", "失败簇"),
     "runtimes.none": ("no failure", "无失败"),
+    "runtimes.audit_header": ("runtime check: each transposed convolution rebuilt alone with its weights and real "
+                              "input, run by {name} ({versions}), against convt's float64 engine; tolerance {tol}",
+                              "运行时检查：每个转置卷积用其权重与真实输入单独重建，由 {name}（{versions}）运行，"
+                              "与 convt 的 float64 引擎比较；容差 {tol}"),
+    "runtimes.verdict.pass": ("{name}: pass (max |err| {err})", "{name}：通过（最大 |误差| {err}）"),
+    "runtimes.verdict.fail": ("{name}: FAIL — {what}", "{name}：失败 — {what}"),
+    "runtimes.verdict.skipped": ("{name}: not checked — {what}", "{name}：未检查 — {what}"),
 })
 
 
@@ -77,3 +84,26 @@ def render_matrix(console: Console, reports: dict[str, Report], extra: dict[str,
             console.print(f"  • {cluster_headline(c, lang)}")
             if c.smallest is not None:
                 console.print(Text(f"    {reproduce(name)(c.smallest.spec)}", style="dim"), soft_wrap=True)
+
+
+def audit_runtime_header(runtime: dict, lang: str = "en") -> Text:
+    versions = ", ".join(f"{k} {v}" for k, v in runtime.get("versions", {}).items()) or "—"
+    return Text(t("runtimes.audit_header", lang, name=runtime.get("label", runtime["name"]), versions=versions,
+                  tol=runtime.get("tolerance", "")), style="dim")
+
+
+def layer_verdict_text(v: dict, lang: str = "en") -> Text:
+    name = v.get("runtime", "runtime")
+    if v["verdict"] == "pass":
+        err = "—" if v.get("max_abs_err") is None else f"{v['max_abs_err']:.2g}"
+        return Text(t("runtimes.verdict.pass", lang, name=name, err=err), style="green")
+    if v["verdict"] == "skipped":
+        return Text(t("runtimes.verdict.skipped", lang, name=name, what=v.get("message", "")), style="yellow")
+    from .verify import kind_label
+
+    what = kind_label(v["verdict"], lang)
+    if v.get("max_abs_err") is not None:
+        what += f", max |err| {v['max_abs_err']:.3g}"
+    if v.get("message"):
+        what += f": {v['message'][:300]}"
+    return Text(t("runtimes.verdict.fail", lang, name=name, what=what), style="bold red")
