@@ -191,3 +191,43 @@ def test_heavy_openvino_via_onnx():
     result = verify("--runtime", "openvino", "--via", "onnx", "--exporter", "torchscript", "--cases", "8", "--json")
     doc = as_json(result)
     assert doc["completed"] == 8 and doc["failed"] == 0, doc["failures"]
+
+
+# --- audit --runtime --------------------------------------------------------------------------------------
+
+
+def test_judge_names_shape_values_and_refusals():
+    from convt_cli.runtimes.layers import LayerCase, judge
+
+    rng = np.random.default_rng(0)
+    la = LayerCase("up", (2, 2), (1, 1), (1, 1), (1, 1), 1, rng.uniform(-1, 1, (1, 2, 3, 3)).astype(np.float32),
+                   rng.uniform(-1, 1, (2, 3, 3, 3)).astype(np.float32), None)
+    import torch
+
+    good = torch.nn.functional.conv_transpose2d(torch.from_numpy(la.x).double(), torch.from_numpy(la.weight).double(),
+                                                stride=2, padding=1, output_padding=1).numpy()
+    assert judge(la, good.astype(np.float32)).verdict == "pass"
+    bad = good.copy()
+    bad[0, 0, 0, 0] += 1e-2
+    assert judge(la, bad).verdict == "values"
+    assert judge(la, good[..., :-1, :-1]).verdict == "shape"
+    assert judge(la, ("converter", "refused")).verdict == "converter"
+
+
+def test_audit_runtime_verdict_per_layer_with_a_planted_bug():
+    result = runner.invoke(app, ["audit", "examples/unet.py:build", "--shape", "1x3x64x64", "--weights",
+                                 "examples/unet.safetensors", "--runtime", "fake-op", "--json"], env=ENV)
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["runtime"]["name"] == "fake-op" and doc["runtime"]["failed"] == 1
+    up1 = next(la for la in doc["layers"] if la["name"] == "up1")
+    assert up1["runtime"]["verdict"] == "shape"  # up1 has output_padding=1, which fake-op drops
+    assert all("runtime" not in la for la in doc["layers"] if la["name"] != "up1")  # not a conv: no verdict
+
+
+@heavy
+def test_audit_runtime_onnxruntime_unet():
+    result = runner.invoke(app, ["audit", "examples/unet.py:build", "--shape", "1x3x64x64", "--weights",
+                                 "examples/unet.safetensors", "--runtime", "onnxruntime"], env=ENV)
+    assert result.exit_code == 0, result.stderr
+    assert "onnxruntime: pass (max |err|" in result.stdout
