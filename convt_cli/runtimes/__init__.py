@@ -29,7 +29,7 @@ class RuntimeInfo:
     requires: tuple[str, ...]  # importable top-level modules it needs
     what: str  # one line: the path a case takes
     artifact: str  # the file kind --save-failing writes
-    cost_s: float  # measured seconds per case (2 shared cores), for the estimate and the default size
+    cost_s: float  # seconds per case measured on 2 cores shared with other work (the estimate, the default size)
     default_cases: int  # forward cases of the default sweep (curated corners first, then random)
     batch: int = 24  # cases per child process
     per_case_s: float = 30.0  # timeout allowance per case (start-up allowance added)
@@ -39,7 +39,7 @@ class RuntimeInfo:
 RUNTIMES: dict[str, RuntimeInfo] = {r.name: r for r in (
     RuntimeInfo("onnxruntime", "rt_onnx", "runtimes", ("onnx", "onnxruntime"),
                 "torch.onnx.export (dynamo or TorchScript exporter) → onnxruntime CPUExecutionProvider", ".onnx",
-                2.2, 96),
+                4.6, 48),
     RuntimeInfo("openvino", "rt_openvino", "runtimes", ("openvino",),
                 "openvino.convert_model (from the torch module, or from ONNX with --via onnx) → CPU plugin, f32",
                 ".xml/.bin", 2.4, 72),
@@ -68,7 +68,7 @@ RUNTIMES: dict[str, RuntimeInfo] = {r.name: r for r in (
 )}
 REAL = tuple(n for n in RUNTIMES if not n.startswith("fake"))
 EXPORTERS = ("dynamo", "torchscript")
-TORCHSCRIPT_COST_S = 0.2  # onnxruntime with the TorchScript exporter: seconds per case
+TORCHSCRIPT_COST_S = 0.25  # onnxruntime with the TorchScript exporter: seconds per case
 TORCHSCRIPT_CASES = 600
 
 

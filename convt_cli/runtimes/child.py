@@ -90,6 +90,7 @@ def run_batch(request: dict, arrays: list[np.ndarray]) -> tuple[dict, list[np.nd
         b = inputs[pos + 2] if case["bias"] else None
         pos += 3 if case["bias"] else 2
         with tempfile.TemporaryDirectory(prefix="convt-rt-") as tmp:
+            handle = None  # kept when only running failed: the artifact is saved all the same
             try:
                 with stage("exporter"):
                     module = build_module(case, w, b) if rt.NEEDS_TORCH else None
@@ -100,7 +101,6 @@ def run_batch(request: dict, arrays: list[np.ndarray]) -> tuple[dict, list[np.nd
                 outs.append(np.ascontiguousarray(out))
             except StageFailure as exc:
                 entry = {"status": exc.stage, "message": exc.message}
-                handle = None
             if save_dir:
                 entry["saved"] = _save(rt, handle, case, x, w, b, options, str(save_dir), tmp)
         results.append(entry)

@@ -50,8 +50,8 @@ def save(handle, case: dict, x, w, b, options: dict, save_dir: str, stem: str, t
     import shutil
 
     files = save_weights(case, w, b, save_dir, stem)
-    if handle is not None:
-        shutil.copy(handle["path"], os.path.join(save_dir, f"{stem}.pte"))
+    if os.path.exists(os.path.join(tmp, "model.pte")):
+        shutil.copy(os.path.join(tmp, "model.pte"), os.path.join(save_dir, f"{stem}.pte"))
         files.append(f"{stem}.pte")
     body = ("def run(x):\n    import torch\n    from executorch.runtime import Runtime\n\n"
             f"    method = Runtime.get().load_program(str(HERE / '{stem}.pte')).load_method('forward')\n"

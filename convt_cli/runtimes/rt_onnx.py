@@ -71,10 +71,11 @@ def run(handle: dict, x: np.ndarray) -> np.ndarray:
 
 def save(handle, case: dict, x, w, b, options: dict, save_dir: str, stem: str, tmp: str) -> list[str]:  # noqa: ANN001
     files = save_weights(case, w, b, save_dir, stem)
-    if handle is None:  # the export failed: the script re-runs the export
+    exported = os.path.join(tmp, "model.onnx")
+    if not os.path.exists(exported):  # the export failed: the script re-runs the export
         body = _export_body(case, stem, options)
     else:
-        shutil.copy(handle["path"], os.path.join(save_dir, f"{stem}.onnx"))
+        shutil.copy(exported, os.path.join(save_dir, f"{stem}.onnx"))
         files.append(f"{stem}.onnx")
         body = (
             "def run(x):\n"
