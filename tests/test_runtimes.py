@@ -182,7 +182,8 @@ def test_heavy_runtime_runs_cases(runtime):
     result = verify("--runtime", runtime, "--cases", "6", "--json")
     doc = as_json(result)
     assert doc["completed"] == 6
-    assert all(f["failure"] in ("exporter", "converter", "runtime", "shape", "values", "nonfinite")
+    # a toolchain's failure, never convt's (tflite's converter segfaults on some 3-d cases: "crash")
+    assert all(f["failure"] in ("exporter", "converter", "runtime", "shape", "values", "nonfinite", "crash")
                for f in doc["failures"])
 
 
