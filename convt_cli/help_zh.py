@@ -96,6 +96,14 @@ COMMANDS: dict[str, dict[str, str]] = {
                       "该约定无法表达的用例被排除并计数。",
         "timeout": "仅用于 --impl：单次调用超过这个秒数即停止并记为失败（默认 10）。",
         "fail_fast": "遇到第一个失败用例即停止。",
+        "runtime": "把每个用例作为真实的 torch.nn.ConvTransposeNd 交给部署工具链运行：onnxruntime、openvino、"
+                   "tflite、inductor、export、tvm、executorch（float32；见 docs/runtimes.md）。",
+        "exporter": "--runtime onnxruntime：torch.onnx.export 使用的导出器。",
+        "opset": "--runtime onnxruntime：ONNX opset（默认：导出器自己的）。",
+        "via": "--runtime openvino：从导出的 ONNX 文件转换，而不是从 torch 模块。",
+        "save_failing": "--runtime：把每个失败簇的最小用例写成工具链的产物（.onnx、.tflite、.pt2…），"
+                        "并附一个运行它的脚本。",
+        "matrix": "--runtime A,B,…：一张通过率表，运行时 × 特性。",
         "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
         "json_out": "改为输出机器可读的 JSON 报告。",
         "no_color": "不输出颜色代码。",
@@ -153,6 +161,8 @@ COMMANDS: dict[str, dict[str, str]] = {
         "timeout": "模型代码（或 ONNX 读取）在单独的进程中运行；超过这么多秒即停止（默认 300）。",
         "heatmap": "把有真实权重的层的相位图写成 PNG。",
         "force": "覆盖已存在的 --heatmap 文件。",
+        "runtime": "另外把每个转置卷积（其权重、其真实输入）交给这个工具链运行（onnxruntime、openvino、tflite、"
+                   "inductor…），并与引擎对照判定。",
         "lang": "标签语言：en 或 zh（默认看 CONVT_LANG、LANG）。",
         "json_out": "改为输出机器可读的 JSON 报告。",
         "no_color": "不输出颜色代码。",

@@ -35,6 +35,7 @@ class LayerRecord:
     time_ms: float | None = None
     attributes: dict | None = None  # an ONNX node's own attributes
     dropped: bool = False  # computed, then thrown away downstream (SAM 3's 0.5 level)
+    runtime: dict | None = None  # --runtime: this layer's verdict in that toolchain (convt_cli.runtimes.layers)
 
     @property
     def is_conv(self) -> bool:
@@ -63,6 +64,7 @@ class LayerRecord:
             },
             "checkerboard": self.flagged, "time_ms": self.time_ms, "dropped": self.dropped,
             **({"onnx_attributes": self.attributes} if self.attributes is not None else {}),
+            **({"runtime": self.runtime} if self.runtime is not None else {}),
         }
 
 
@@ -114,6 +116,7 @@ class AuditReport:
     weights: WeightsInfo
     layers: list[LayerRecord]
     notes: list[str] = field(default_factory=list)
+    runtime: dict | None = None  # --runtime: {"name", "versions"}
 
     @property
     def totals(self) -> dict:
@@ -141,4 +144,5 @@ class AuditReport:
             "layers": [la.to_dict() for la in self.layers],
             "totals": self.totals,
             "notes": list(self.notes),
+            **({"runtime": self.runtime} if self.runtime is not None else {}),
         }

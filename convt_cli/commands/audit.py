@@ -42,6 +42,10 @@ def register(app: typer.Typer) -> None:
             "--heatmap", metavar="FILE", help="Write the phase maps of the layers with real weights as a PNG.",
         )] = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --heatmap file.")] = False,
+        runtime: Annotated[Optional[str], typer.Option(
+            "--runtime", metavar="NAME", help="Also run each transposed convolution (its weights, its real input) "
+            "through this toolchain (onnxruntime, openvino, tflite, inductor, …) and judge it against the engine.",
+        )] = None,
         json_out: JsonOption = False,
         lang: LangOption = None,
         no_color: NoColorOption = False,
@@ -61,7 +65,15 @@ def register(app: typer.Typer) -> None:
             from ..pictures.export import check_picture_path
 
             check_picture_path(heatmap, force, (".png",), "heatmap")
+        if runtime is not None:
+            from .runtime_audit import check_runtime
+
+            check_runtime(runtime)
         report = audit_isolated(config)
+        if runtime is not None:
+            from .runtime_audit import attach
+
+            attach(report, runtime, model, config.shape, weights, seed)
         if json_out:
             import json
 

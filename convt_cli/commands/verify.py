@@ -158,6 +158,24 @@ def register(app: typer.Typer) -> None:
             "--timeout", callback=_check_timeout, metavar="SECONDS",
             help="--impl only: a call that takes longer is stopped and fails (default 10).")] = None,
         fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failing case.")] = False,
+        runtime: Annotated[Optional[str], typer.Option(
+            "--runtime", metavar="NAME[,NAME…]",
+            help="Run each case as a real torch.nn.ConvTransposeNd through a deployment toolchain: onnxruntime, "
+                 "openvino, tflite, inductor, export, tvm, executorch (float32; see docs/runtimes.md).")] = None,
+        exporter: Annotated[str, typer.Option(
+            "--exporter", metavar="dynamo|torchscript", help="--runtime onnxruntime: torch.onnx.export's exporter.")
+        ] = "dynamo",
+        opset: Annotated[Optional[int], typer.Option(
+            "--opset", min=7, max=30, metavar="N", help="--runtime onnxruntime: the ONNX opset (default: the "
+            "exporter's).")] = None,
+        via: Annotated[Optional[str], typer.Option(
+            "--via", metavar="onnx", help="--runtime openvino: convert from the exported ONNX file instead of the "
+            "torch module.")] = None,
+        save_failing: Annotated[Optional[str], typer.Option(
+            "--save-failing", metavar="DIR", help="--runtime: write each failure cluster's smallest case as the "
+            "toolchain's artifact (.onnx, .tflite, .pt2…) with a script that runs it.")] = None,
+        matrix: Annotated[bool, typer.Option(
+            "--matrix", help="--runtime A,B,…: one table of pass rates, runtime × feature.")] = False,
         json_out: JsonOption = False,
         lang: LangOption = None,
         no_color: NoColorOption = False,
@@ -168,6 +186,17 @@ def register(app: typer.Typer) -> None:
         lang = set_lang(lang)
         if case is not None and (cases is not None or seed is not None or dims is not None):
             raise UsageError("--case runs one case; it cannot be combined with --cases, --seed or --dims")
+        if runtime is not None:
+            from . import runtime_verify
+
+            names = runtime_verify.check_options(runtime=runtime, impl=impl, convention=convention, timeout=timeout,
+                                                 exporter=exporter, opset=opset, via=via, dtype=dtype,
+                                                 save_failing=save_failing)
+            runtime_verify.run(names=names, case=case, cases=cases, seed=seed, dims=dims, only=only, skip=skip,
+                               exporter=exporter, opset=opset, via=via, save_failing=save_failing, matrix=matrix,
+                               fail_fast=fail_fast, json_out=json_out, lang=lang, no_color=no_color, start=start)
+        if save_failing is not None or matrix or via is not None or opset is not None or exporter != "dynamo":
+            raise UsageError("--exporter, --opset, --via, --save-failing and --matrix apply to --runtime")
 
         if timeout is not None and impl is None:
             raise UsageError("--timeout applies to --impl (convt's own engine runs in-process)")

@@ -172,6 +172,8 @@ def layer_node(layer, lang: str) -> RenderableType:
     if layer.time_ms is not None:
         facts += f" · {time_text(layer.time_ms)}"
     lines.append(Text(facts))
+    if layer.runtime is not None:
+        lines.append(runtime_line(layer.runtime, lang))
     if not layer.is_conv:
         lines.append(Text(t("audit.no_macs", lang), style="dim"))
         if layer.phase_gain is not None:  # a sub-pixel layer: the convolution before this pixel shuffle
@@ -242,8 +244,19 @@ def totals(report, lang: str) -> Text:
     return text
 
 
+def runtime_line(verdict: dict, lang: str) -> Text:
+    """``--runtime``: the layer's verdict in that toolchain (convt_cli.runtimes.layers)."""
+    from .runtimes import layer_verdict_text
+
+    return layer_verdict_text(verdict, lang)
+
+
 def render_audit(report, lang: str = "en") -> RenderableType:
     parts: list[RenderableType] = [header(report, lang), Text("")]
+    if report.runtime is not None:
+        from .runtimes import audit_runtime_header
+
+        parts[1:1] = [audit_runtime_header(report.runtime, lang)]
     if not report.layers:
         parts.append(Text(t("audit.nothing", lang), style="yellow"))
         return Group(*parts)

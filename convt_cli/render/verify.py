@@ -103,6 +103,12 @@ define({
     "verify.kind.values": ("values", "数值"),
     "verify.kind.formula": ("formula", "公式"),
     "verify.kind.rejected": ("rule", "规则"),
+    "verify.kind.exporter": ("exporter refused", "导出器拒绝"),
+    "verify.kind.converter": ("converter refused", "转换器拒绝"),
+    "verify.kind.runtime": ("runtime refused", "运行时拒绝"),
+    "verify.what.exporter": ("the exporter refused the module", "导出器拒绝了该模块"),
+    "verify.what.converter": ("the converter refused the exported model", "转换器拒绝了导出的模型"),
+    "verify.what.runtime": ("the runtime refused to load or run the model", "运行时拒绝加载或运行该模型"),
     "verify.what.crash": ("the worker process died without an answer", "工作进程未作答即终止"),
     "verify.what.timeout": ("no answer within the timeout", "超时未返回"),
     "verify.what.mutation": ("the function wrote into its input arrays", "函数改写了输入数组"),
@@ -180,7 +186,8 @@ def kind_label(kind: str, lang: str = "en") -> str:
 
 
 _KNOWN_KINDS = {f"verify.kind.{k}" for k in ("exception", "crash", "timeout", "mutation", "returned", "shape",
-                                             "nonfinite", "values", "formula", "rejected")}
+                                             "nonfinite", "values", "formula", "rejected",
+                                             "exporter", "converter", "runtime")}
 
 
 def _failed_cell(row: FeatureRow, lang: str) -> str:
@@ -281,7 +288,8 @@ def cluster_headline(cluster: Cluster, lang: str = "en") -> str:
     return t(key, lang, what=what, n=cluster.count, features=feats)
 
 
-_WHAT = {"crash", "timeout", "mutation", "returned", "shape", "nonfinite", "values"}
+_WHAT = {"crash", "timeout", "mutation", "returned", "shape", "nonfinite", "values", "exporter", "converter",
+         "runtime"}
 
 
 def _short(text: str, limit: int) -> str:

@@ -13,7 +13,9 @@ from ..tolerance import Tolerance, compare_arrays
 from .cases import CaseSpec
 
 # Failure kinds, in the order the report lists them. A forward case fails in exactly one of them.
-FAILURE_KINDS = ("exception", "crash", "timeout", "mutation", "returned", "shape", "nonfinite", "values")
+# exporter / converter / runtime: a toolchain stage refused (``convt verify --runtime``).
+FAILURE_KINDS = ("exception", "crash", "timeout", "mutation", "returned", "shape", "nonfinite", "values",
+                 "exporter", "converter", "runtime")
 NO_NUMBER_KINDS = frozenset(FAILURE_KINDS) - {"nonfinite", "values"}  # failures without an error value
 
 

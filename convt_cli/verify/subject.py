@@ -114,7 +114,8 @@ class Verifier:
         if dtype not in DTYPES:
             raise ConvtError(f"dtype {dtype!r} is not one of {', '.join(DTYPES)}")
         self.is_engine = subject is None if is_engine is None else is_engine
-        self.runner = subject if isinstance(subject, WorkerSubject) else InProcessSubject(subject or engine_subject)
+        # a WorkerSubject, or any object with the same call()/close() (e.g. convt_cli.runtimes' subject)
+        self.runner = subject if hasattr(subject, "call") else InProcessSubject(subject or engine_subject)
         self.dtype = dtype
         self.tolerance = VALUE_TOLERANCE[dtype]
         self.float32_path = self.is_engine and dtype == "float64"

@@ -239,13 +239,14 @@ def random_sweep(n: int, seed: int = DEFAULT_SEED, dims: Iterable[int] = ALL_DIM
 
 
 def default_sweep(seed: int = DEFAULT_SEED, dims: Iterable[int] = ALL_DIMS,
-                  error_parity: bool = True, selection: Selection | None = None) -> list[CaseSpec]:
+                  error_parity: bool = True, selection: Selection | None = None,
+                  forward: int = DEFAULT_FORWARD_CASES) -> list[CaseSpec]:
     """The curated corners, random cases up to :data:`DEFAULT_FORWARD_CASES` (scaled by the dims asked
     for), the adjoint identity and (optionally: the engine only) error parity."""
     dims = tuple(dims)
     sel = selection or Selection()
     curated = [c for c in curated_cases(dims) if sel.keeps(c)]
-    per_dims = DEFAULT_FORWARD_CASES * len(dims) // 3
+    per_dims = forward * len(dims) // 3  # forward: fewer for a slow toolchain (--runtime)
     fill = _draw(random.Random(seed), dims, max(0, per_dims - len(curated)), sel)
     adjoint = [c for c in adjoint_cases(dims) if sel.keeps(c)]
     return curated + fill + adjoint + (error_cases(dims) if error_parity else [])
