@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._compat import UsageError
 from .errors import ConvtError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -88,9 +87,10 @@ def build_case(*, input_: str | None, kernel: str | None, random: str | None, ra
     from .parsing import parse_number, parse_per_dim, read_matrix
 
     if random is not None and input_ is not None:
-        raise UsageError("give either --input or --random, not both")
+        raise ConvtError("give either --input or --random, not both", zh="请给出 --input 或 --random，不要同时给出")
     if random_kernel is not None and kernel is not None:
-        raise UsageError("give either --kernel or --random-kernel, not both")
+        raise ConvtError("give either --kernel or --random-kernel, not both",
+                         zh="请给出 --kernel 或 --random-kernel，不要同时给出")
     per_dim = {name: parse_per_dim(text, name) for name, text in
                (("stride", stride), ("padding", padding), ("output_padding", output_padding),
                 ("dilation", dilation))}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from .._compat import UsageError
 from ..context import set_lang
 from ..errors import ConvtError
 from ..i18n import t
@@ -65,6 +66,9 @@ def run_show(opts: dict[str, Any]) -> int:
     explorer = is_explorer(opts["export"], opts.get("static", False))
     if opts["export"] is not None and not picture:
         check_export_path(opts["export"], opts["force"])
+    for given, other in (("input_", "random"), ("kernel", "random_kernel")):  # usage mistakes: exit 2
+        if opts[given] is not None and opts[other] is not None:
+            raise UsageError(f"give either --{given.rstrip('_')} or --{other.replace('_', '-')}, not both")
     case = build_case(**{k: opts[k] for k in ("input_", "kernel", "random", "random_kernel", "seed", "stride",
                                                 "padding", "output_padding", "dilation", "groups", "channel",
                                                 "bias")})
