@@ -267,7 +267,7 @@ def prints_to_stdout(x, weight, bias, **kwargs):
 # --- functions in another framework's convention (convt verify --convention) --------------------------
 
 
-def keras_kernel_rotated(x, kernel, bias=None, *, strides, padding, output_padding, dilation_rate):
+def keras_kernel_rotated(x, kernel, *, strides, padding, output_padding, data_format, dilation_rate):
     """Keras convention (keras.ops.conv_transpose: channels-last, kernel (*k, out, in)) with a classic port
     bug: the kernel rotated 180° on the way in, as a port from a plain convolution would do (Keras's
     transposed convolution takes the kernel as it is)."""
@@ -275,5 +275,5 @@ def keras_kernel_rotated(x, kernel, bias=None, *, strides, padding, output_paddi
 
     nd = np.asarray(kernel).ndim - 2
     rotated = np.flip(kernel, axis=tuple(range(nd)))
-    return keras_conv_transpose(x, rotated, bias, strides=strides, padding=padding, output_padding=output_padding,
-                                dilation_rate=dilation_rate)
+    return keras_conv_transpose(x, rotated, strides=strides, padding=padding, output_padding=output_padding,
+                                data_format=data_format, dilation_rate=dilation_rate)

@@ -108,6 +108,7 @@ define({
     "verify.diagnosis_one": ("Diagnosis: one cluster of failing cases", "诊断：一组失败用例"),
     "verify.every_case": ("{what} in every case ({n})", "{what}：全部用例（{n} 个）"),
     "verify.every_with": ("{what} in every case with {features} ({n})", "{what}：凡是 {features} 的用例（{n} 个）"),
+    "verify.other_ways": (" (and {n} other ways of failing)", "（另有 {n} 种失败方式）"),
     "verify.some_with": ("{what} in {n} cases with {features}", "{what}：{features} 的用例中有 {n} 个"),
     "verify.one_with": ("{what} in 1 case with {features}", "{what}：{features} 的用例中有 1 个"),
     "verify.unexplained": ("{what} in {n} cases that no feature separates from passing ones",
@@ -257,10 +258,12 @@ def _features_text(keys: tuple[str, ...], lang: str) -> str:
 def cluster_headline(cluster: Cluster, lang: str = "en") -> str:
     """One line naming what fails and where: "wrong values in every case with groups > 1 (240)"."""
     if cluster.kind == "exception":
-        what = _short(cluster.message.split(": ", 1)[-1] if cluster.message.startswith("values: ")
-                      else cluster.message, 60)
+        message = cluster.main_message
+        what = _short(message.split(": ", 1)[-1] if message.startswith("values: ") else message, 60)
     else:
         what = t(f"verify.what.{cluster.kind}", lang) if cluster.kind in _WHAT else cluster.kind
+    if cluster.other_signatures:
+        what += t("verify.other_ways", lang, n=len(cluster.other_signatures))
     if not cluster.explained:
         return t("verify.unexplained", lang, what=what, n=cluster.count)
     if not cluster.features:

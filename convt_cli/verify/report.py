@@ -212,6 +212,8 @@ def cluster_json(cluster: Cluster, reproduce: Callable[[CaseSpec], str]) -> dict
     return {
         "kind": cluster.kind,
         "signature": cluster.signature,
+        "kinds": sorted({m.failure for m in cluster.members}),
+        "other_signatures": list(cluster.other_signatures),
         "features": list(cluster.features),
         "explained": cluster.explained,
         "everywhere": cluster.everywhere,

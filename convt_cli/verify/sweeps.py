@@ -196,7 +196,7 @@ class Selection:
 
 def expressible_in(convention: str, spec: CaseSpec) -> bool:
     """Whether ``convention`` can compute ``spec`` (with at most one extra slice or pad)."""
-    from ..conventions.subject import expressible
+    from .convention import expressible
 
     x_shape = spec.x_shape if spec.batched else (1, *spec.x_shape)
     ok, _ = expressible(convention, x_shape, spec.w_shape, stride=spec.stride, padding=spec.padding,

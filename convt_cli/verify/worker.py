@@ -350,7 +350,7 @@ def main(argv: list[str]) -> int:
         send({"ok": False, "error": f"loading {argv[0]!r} failed: {describe_exception(exc)[0]}"}, [])
         return 0
     if len(argv) > 1:  # --convention: the function is called the way that framework's own op is called
-        from ..conventions.subject import convention_subject
+        from .convention import convention_subject
 
         func, name = convention_subject(argv[1], func), f"{name} ({argv[1]} convention)"
     _LIMIT["bytes"] = limit_address_space()
