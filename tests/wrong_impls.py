@@ -217,9 +217,13 @@ def no_groups_no_dilation(x, weight, bias, *, stride, padding, output_padding, d
 
 
 def blows_up_memory(x, weight, bias, **kwargs):
-    """Wrong (stride_gt_kernel): allocates 600 MB of scratch when the stride exceeds the kernel."""
+    """Wrong (stride_gt_kernel): fills 600 MB of scratch (really resident, not only mapped) and holds it a
+    moment when the stride exceeds the kernel."""
     if any(s > k for s, k in zip(kwargs["stride"], weight.shape[2:])):
-        scratch = bytearray(600 * 1024 * 1024)
+        import time
+
+        scratch = np.ones(600 * 1024 * 1024 // 8)
+        time.sleep(0.5)
         del scratch
     return gather_conv_transpose(x, weight, bias, **kwargs)
 

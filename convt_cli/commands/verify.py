@@ -232,7 +232,7 @@ def _sweep(*, case, cases, seed, dims, dtype, impl, only, skip, convention, time
             requested_cases=cases, single_case=case is not None, float32_path=verifier.float32_path,
             only=selection.only, skip=selection.skip, convention=convention, left_out=left_out,
             timeout_s=None if worker is None else worker.timeout,
-            address_space=None if worker is None else worker.address_space,
+            memory_limit=None if worker is None else worker.memory_limit,
         )
         _run_and_report(V, specs, verifier, report, impl=impl, convention=convention, dtype=dtype,
                         fail_fast=fail_fast,

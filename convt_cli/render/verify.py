@@ -90,6 +90,7 @@ define({
     "verify.kind.exception": ("raised", "异常"),
     "verify.kind.crash": ("crash", "崩溃"),
     "verify.kind.timeout": ("hang", "超时"),
+    "verify.kind.memory": ("memory", "内存"),
     "verify.kind.mutation": ("mutated", "改写输入"),
     "verify.kind.returned": ("no array", "非数组"),
     "verify.kind.shape": ("shape", "形状"),
@@ -99,6 +100,7 @@ define({
     "verify.kind.rejected": ("rule", "规则"),
     "verify.what.crash": ("the worker process died without an answer", "工作进程未作答即终止"),
     "verify.what.timeout": ("no answer within the timeout", "超时未返回"),
+    "verify.what.memory": ("the worker's resident memory passed its limit", "工作进程的常驻内存超过上限"),
     "verify.what.mutation": ("the function wrote into its input arrays", "函数改写了输入数组"),
     "verify.what.returned": ("the function returned no real array", "函数未返回实数数组"),
     "verify.what.shape": ("wrong output shape", "输出形状错误"),
@@ -133,9 +135,10 @@ define({
                         "已排除（--{option} {keys}）：未缩小的扫描中的 {n} 个用例；其余用例照常检查。"),
     "verify.case_left_out": ("The case was left out by --{option} {keys}: nothing was checked.",
                              "该用例被 --{option} {keys} 排除：没有检查任何内容。"),
-    "verify.isolation": ("--impl runs in a worker process: {timeout:g} s per call (--timeout), address space "
-                         "limited to {limit}",
-                         "--impl 在工作进程中运行：每次调用 {timeout:g} 秒（--timeout），地址空间上限 {limit}"),
+    "verify.isolation": ("--impl runs in a worker process: {timeout:g} s per call (--timeout), resident memory "
+                         "limited to {limit} (what it held after loading + the memory budget, CONVT_MAX_BYTES)",
+                         "--impl 在工作进程中运行：每次调用 {timeout:g} 秒（--timeout），常驻内存上限 {limit}"
+                         "（加载后占用 + 内存预算 CONVT_MAX_BYTES）"),
 })
 
 NEGATED = {
@@ -174,8 +177,8 @@ def kind_label(kind: str, lang: str = "en") -> str:
     return t(f"verify.kind.{kind}", lang) if f"verify.kind.{kind}" in _KNOWN_KINDS else kind
 
 
-_KNOWN_KINDS = {f"verify.kind.{k}" for k in ("exception", "crash", "timeout", "mutation", "returned", "shape",
-                                             "nonfinite", "values", "formula", "rejected")}
+_KNOWN_KINDS = {f"verify.kind.{k}" for k in ("exception", "crash", "timeout", "memory", "mutation", "returned",
+                                             "shape", "nonfinite", "values", "formula", "rejected")}
 
 
 def _failed_cell(row: FeatureRow, lang: str) -> str:
@@ -244,7 +247,7 @@ def header(report: Report, lang: str = "en", torch_version: str = "?") -> Group:
     if report.timeout_s is not None:
         from ..limits import human_bytes
 
-        limit = human_bytes(report.address_space) if report.address_space else "—"
+        limit = human_bytes(report.memory_limit) if report.memory_limit else "—"
         lines.append(Text(t("verify.isolation", lang, timeout=report.timeout_s, limit=limit), style="dim"))
     if report.dtype == "bfloat16" and report.subject == "engine":
         lines.append(Text("  " + t("verify.bf16_note", lang), style="dim"))
@@ -275,7 +278,7 @@ def cluster_headline(cluster: Cluster, lang: str = "en") -> str:
     return t(key, lang, what=what, n=cluster.count, features=feats)
 
 
-_WHAT = {"crash", "timeout", "mutation", "returned", "shape", "nonfinite", "values"}
+_WHAT = {"crash", "timeout", "memory", "mutation", "returned", "shape", "nonfinite", "values"}
 
 
 def _short(text: str, limit: int) -> str:

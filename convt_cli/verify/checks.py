@@ -13,7 +13,7 @@ from ..tolerance import Tolerance, compare_arrays
 from .cases import CaseSpec
 
 # Failure kinds, in the order the report lists them. A forward case fails in exactly one of them.
-FAILURE_KINDS = ("exception", "crash", "timeout", "mutation", "returned", "shape", "nonfinite", "values")
+FAILURE_KINDS = ("exception", "crash", "timeout", "memory", "mutation", "returned", "shape", "nonfinite", "values")
 NO_NUMBER_KINDS = frozenset(FAILURE_KINDS) - {"nonfinite", "values"}  # failures without an error value
 
 

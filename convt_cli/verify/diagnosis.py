@@ -39,7 +39,7 @@ PASS_PENALTY = 3.0  # a passing case inside a cluster's features costs as much a
 SHRINK_RUNS = 120  # re-runs allowed per cluster while shrinking
 SHRINK_SECONDS = 20.0  # and wall time for all clusters together
 NO_SHRINK_KINDS = frozenset({"timeout"})  # each try would cost a whole timeout
-CRASH_SHRINK_RUNS = 4  # each try restarts the worker
+CRASH_SHRINK_RUNS = 4  # each try restarts the worker (a crash, the memory guard)
 CHECK_KEYS = ("adjoint", "size_formula", "float32_path", "error_parity")
 
 
@@ -228,7 +228,8 @@ def diagnose(results: list[CaseResult]) -> Diagnosis:
         rates = [_rate(k, masks[k], members_mask, universe) for k in combo] or [
             _rate("", universe, members_mask, universe)]
         # "every case with these features": no passing case of the sweep has them
-        everywhere = explained and (match & passing) == 0
+        # ("every case", with no features: every forward case of the sweep is in this cluster)
+        everywhere = explained and (match & passing) == 0 and (bool(combo) or members_mask == everything)
         by_size = sorted(signatures, key=lambda sig: -sum(1 for m in members if m.signature == sig))
         first = next(m for m in members if m.signature == by_size[0])
         clusters.append(Cluster(first.failure, by_size[0], combo, members, rates, everywhere,
@@ -377,7 +378,7 @@ def shrink(cluster: Cluster, run: Callable[[CaseSpec], CaseResult], deadline: fl
     """Replace ``cluster.smallest`` by the smallest case found that still fails the same way."""
     if cluster.smallest is None or cluster.kind in NO_SHRINK_KINDS:
         return
-    budget = CRASH_SHRINK_RUNS if cluster.kind == "crash" else SHRINK_RUNS
+    budget = CRASH_SHRINK_RUNS if cluster.kind in ("crash", "memory") else SHRINK_RUNS
     current = cluster.smallest
     start_spec = current.spec
     wanted = set(cluster.features)
