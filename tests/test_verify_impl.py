@@ -413,3 +413,12 @@ def test_the_keras_convention_reference_adapter_passes_the_same_sweep():
 def test_bad_convention_use_is_a_usage_error(args, fragment):
     result = run(*args)
     assert result.exit_code == 2 and fragment in plain(result.stderr)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16"])
+def test_a_function_returning_inf_fails_without_a_warning_line(dtype):
+    out = subprocess.run([sys.executable, "-m", "convt_cli", "verify", "--impl", impl("returns_inf"), "--cases", "6",
+                          "--dims", "1", "--dtype", dtype], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120"})
+    assert out.returncode == 1 and "NaN/inf" in out.stdout
+    assert out.stderr == ""
