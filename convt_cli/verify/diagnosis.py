@@ -223,8 +223,7 @@ def diagnose(results: list[CaseResult]) -> Diagnosis:
                 others |= other[3]
         universe = everything & ~others
         members = [forward[i] for i in range(len(forward)) if members_mask >> i & 1]
-        # a named feature set explains the cluster only if most of the cases it matches fail this way
-        explained = match != -1 and (not combo or _popcount(match & members_mask) >= _popcount(match & passing))
+        explained = match != -1
         rates = [_rate(k, masks[k], members_mask, universe) for k in combo] or [
             _rate("", universe, members_mask, universe)]
         # "every case with these features": no passing case of the sweep has them
