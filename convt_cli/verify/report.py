@@ -164,7 +164,8 @@ class Report:
             "convention": self.convention,
             "left_out": self.left_out,
             "isolation": None if self.timeout_s is None else {
-                "timeout_s": self.timeout_s, "memory_limit_bytes": self.memory_limit},
+                "timeout_s": self.timeout_s, "memory_limit_bytes": self.memory_limit,
+                "address_space_bytes": None},
             "tolerance": {
                 "values": self.tolerance.as_json(),
                 "float32_path": FLOAT32_PATH_TOLERANCE.as_json() if self.float32_path else None,
