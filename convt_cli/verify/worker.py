@@ -74,6 +74,12 @@ class WorkerSubject:
         self._watch: RssWatch | None = None
         self._err = None  # the worker's stderr: kept, never shown (a crash quotes its last line)
         self._limit_words = ""
+        self._peak = 0
+
+    @property
+    def peak_rss(self) -> int:
+        """The largest resident size seen of any of this subject's workers (bytes)."""
+        return max(self._peak, 0 if self._watch is None else self._watch.peak)
 
     # --- process management ----------------------------------------------------------------------
     def start(self) -> str:
@@ -117,6 +123,7 @@ class WorkerSubject:
         watch, self._watch = self._watch, None
         if watch is not None:
             watch.stop()
+            self._peak = max(self._peak, watch.peak)
         if proc is not None:
             for stream in (proc.stdin, proc.stdout):
                 try:
