@@ -62,7 +62,11 @@ def _check_op(impl: str, convention: str, options: list[str], env: dict[str, str
     return doc
 
 
-@pytest.mark.parametrize("name,impl,convention,options,env", OPS, ids=[o[0] for o in OPS])
+HEAVY_ONLY = {"keras-tf", "mlx-1d", "mlx-3d"}  # the default run keeps one per framework
+
+
+@pytest.mark.parametrize("name,impl,convention,options,env", [
+    pytest.param(*o, marks=pytest.mark.heavy) if o[0] in HEAVY_ONLY else o for o in OPS], ids=[o[0] for o in OPS])
 def test_the_frameworks_own_op_passes(name, impl, convention, options, env):
     if name == "mlx-2d-float64":
         pytest.importorskip("mlx.core")
@@ -122,3 +126,26 @@ def test_a_passing_case_with_the_features_of_a_one_case_cluster_is_not_every_cas
     bad = run("--case", "2d x=2x4x1x1 w=4x2x1x2 s=1 p=0 op=0 d=1 g=2", "--impl", f"{WRAPPERS}:onnx_reference",
               "--convention", "onnx")
     assert ok.exit_code == 0 and bad.exit_code == 1
+
+
+def test_every_impl_named_in_help_and_docs_exists():
+    import importlib
+    import re
+
+    from convt_cli.commands.verify import HELP
+
+    help_text = run("--help", env={"COLUMNS": "400"}).stdout + HELP
+    docs = (Path(__file__).parents[1] / "docs" / "verify-conventions.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"([a-z_][\w.]*):([A-Za-z_][\w.]*)", help_text + docs))
+    modules = {(m, f) for m, f in named if not m.endswith(".py") and m.split(".")[0] in
+               ("tensorflow", "keras", "jax", "mlx", "tinygrad")}
+    assert {("tensorflow.nn", "conv_transpose"), ("keras.ops", "conv_transpose"), ("jax.lax", "conv_transpose"),
+            ("mlx.core", "conv_transpose2d"), ("tinygrad", "Tensor.conv_transpose2d")} <= modules
+    for module, func in sorted(modules):
+        try:
+            obj = importlib.import_module(module)
+        except ImportError:
+            continue
+        for part in func.split("."):
+            obj = getattr(obj, part)  # AttributeError: the help names a function that does not exist
+        assert callable(obj)

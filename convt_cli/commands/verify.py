@@ -39,7 +39,7 @@ HELP = "\n\n".join([
     "smallest failing case, shrunk.",
     "Examples: convt verify  |  convt verify --impl my_convt.py:conv_transpose --dims 2  |  "
     "convt verify --impl my_convt.py:conv_transpose --skip groups,dilation  |  "
-    "convt verify --impl tensorflow.nn:conv_transpose --convention tf --dtype float32 --skip dilation  |  "
+    "convt verify --impl tensorflow.nn:conv_transpose --convention tf --dtype float32  |  "
     'convt verify --case "2d x=1x4x5x5 w=4x2x3x3 s=2 p=1 op=1 d=1 g=2 bias"',
 ])
 
