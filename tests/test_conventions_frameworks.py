@@ -62,13 +62,11 @@ def torch_reference(x, w, b, kw) -> np.ndarray:
 
 def _real(name: str):
     """The framework's own op, as ``--impl`` names it."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")  # importing tensorflow imports keras, which fixes its backend
     if name == "tf":
         tf = pytest.importorskip("tensorflow")
         return tf.nn.conv_transpose
     if name == "keras":
-        # Keras on its TensorFlow backend fails some padding="same" + output_padding layers inside TF's
-        # oneDNN kernel (AbortedError; see test_verify_conventions); the JAX backend runs them all
-        os.environ.setdefault("KERAS_BACKEND", "jax")
         return pytest.importorskip("keras").ops.conv_transpose
     if name == "jax":
         return pytest.importorskip("jax").lax.conv_transpose
@@ -116,7 +114,14 @@ def check_framework(name: str, count: int) -> tuple[int, float, float]:
             continue  # MLX: groups only in 1-d and 2-d (the planner refuses 3-d already)
         want = torch_reference(x, w, b, kw)
         x32, w32, b32 = x.astype(np.float32), w.astype(np.float32), None if b is None else b.astype(np.float32)
-        got = np.asarray(real(x32, w32, b32, **kw), dtype=np.float64)
+        try:
+            got = np.asarray(real(x32, w32, b32, **kw), dtype=np.float64)
+        except Exception as exc:
+            # Keras on its TensorFlow backend (the default) fails some padding="same" + output_padding
+            # layers inside TF's oneDNN kernel (on the JAX backend they pass): that layer is not counted
+            if name == "keras" and type(exc).__name__ == "AbortedError":
+                continue
+            raise
         assert got.shape == want.shape, (name, x.shape, w.shape, kw)
         scale = 1 + np.abs(want).max()
         err = float(np.abs(got - want).max())

@@ -10,6 +10,7 @@ per framework by default; 100 each with ``CONVT_HEAVY=1``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,11 @@ def run(*args: str, env: dict[str, str] | None = None):
 
 
 def _check_op(impl: str, convention: str, options: list[str], env: dict[str, str], cases: int) -> dict:
+    # tinygrad and keras fix these at import (importing tensorflow imports keras): in this process too,
+    # as the port tests expect
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    if convention == "tinygrad":
+        os.environ.setdefault("DEV", "PYTHON")
     pytest.importorskip(MODULES[convention])
     if convention == "tinygrad":
         cases = min(cases, 4 if cases < 100 else 24)  # its Python emulator: about 1 s per case
@@ -141,6 +147,8 @@ def test_every_impl_named_in_help_and_docs_exists():
                ("tensorflow", "keras", "jax", "mlx", "tinygrad")}
     assert {("tensorflow.nn", "conv_transpose"), ("keras.ops", "conv_transpose"), ("jax.lax", "conv_transpose"),
             ("mlx.core", "conv_transpose2d"), ("tinygrad", "Tensor.conv_transpose2d")} <= modules
+    os.environ.setdefault("DEV", "PYTHON")  # tinygrad picks its device at import; no C compiler here
+    os.environ.setdefault("KERAS_BACKEND", "jax")  # keras fixes its backend at import (as the port tests)
     for module, func in sorted(modules):
         try:
             obj = importlib.import_module(module)
