@@ -81,7 +81,8 @@ COMMANDS: dict[str, dict[str, str]] = {
             "退出码 0：全部通过；1：有用例失败；2：用法错误；130：被中断。\n\n"
             "--impl 约定：FUNC(x, weight, bias, *, stride, padding, output_padding, dilation, groups) -> 数组；"
             "x 为 (N, C_in, *空间)，weight 为 (C_in, C_out/groups, *k)，bias 为 (C_out,) 或 None。"
-            "--impl 在工作进程中运行：挂起、崩溃、内存爆炸或改写输入都记为失败用例，扫描继续。\n\n"
+            "--impl 在工作进程中运行：挂起、崩溃、常驻内存超出（加载后占用 + 内存预算 CONVT_MAX_BYTES）"
+            "或改写输入都记为失败用例，扫描继续。\n\n"
             "示例：convt verify · convt verify --impl my_convt.py:conv_transpose --skip groups,dilation",
         "case": "只运行一个用例，格式与失败报告中的相同，如 \"2d x=1x4x5x5 w=4x2x3x3 s=2 p=1 op=1 d=1 g=2 bias\"。",
         "cases": "随机扫描 N 个前向用例（另加伴随与错误一致性检查）。",
@@ -92,8 +93,11 @@ COMMANDS: dict[str, dict[str, str]] = {
         "impl": "检查这个函数而不是 convt 的引擎（约定见上）。",
         "only": "只保留具有全部这些特性键的用例，如 groups,bias。",
         "skip": "排除具有任一这些特性键的用例，如 groups,dilation（你的函数不打算支持的部分）。",
-        "convention": "仅用于 --impl：函数使用这个框架的约定（像该框架自己的算子那样调用）；"
-                      "该约定无法表达的用例被排除并计数。",
+        "convention": "仅用于 --impl：FUNC 完全按该框架自己的算子那样调用（参数名、数组类型、布局），"
+                      "因此算子本身能通过：tensorflow.nn:conv_transpose（tf）、keras.ops:conv_transpose（keras）、"
+                      "jax.lax:conv_transpose（jax）、mlx.core:conv_transpose2d 加 --dims 2（mlx）、"
+                      "tinygrad:Tensor.conv_transpose2d（tinygrad）；onnx 为 FUNC(X, W, B, **属性)。"
+                      "没有偏置的算子由 convt 加上偏置；该约定无法表达的用例被排除并计数。",
         "timeout": "仅用于 --impl：单次调用超过这个秒数即停止并记为失败（默认 10）。",
         "fail_fast": "遇到第一个失败用例即停止。",
         "runtime": "把每个用例作为真实的 torch.nn.ConvTransposeNd 交给部署工具链运行：onnxruntime、openvino、"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from convt_cli import conv_transpose
 from convt_cli.cli import app
-from convt_cli.conventions.subject import convention_subject, expressible
+from convt_cli.verify.convention import convention_subject, expressible
 
 runner = CliRunner()
 SAM = "ConvTranspose2d(1024, 512, kernel_size=(2, 2), stride=(2, 2))"

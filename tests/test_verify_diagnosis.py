@@ -207,3 +207,46 @@ def test_an_empty_batch_passes_as_pytorch_does():
 
     bad = Verifier(wrong, is_engine=False).run_case(CaseSpec.parse("2d x=0x5x3x4 w=5x3x2x1 s=1,7 op=1,7 d=1,3"))
     assert not bad.passed and bad.failure == "shape"
+
+
+# --- one bug, whatever its exception text; claims checked against the passing cases --------------------
+
+
+def test_one_bug_whose_exception_text_varies_with_the_shapes_is_one_cluster():
+    # as onnx.reference's groups bug: a ValueError whose message names the shapes (one signature per
+    # dimensionality here), and wrong values where the shapes happen to fit; some groups cases pass
+    def fails(s):
+        if s.groups == 1 or s.out_channels == s.groups:
+            return None
+        if s.batch > 1:
+            return "exception", f"ValueError: cannot reshape array of size {s.ndim}"
+        return "values", "values"
+
+    d = diagnose(sweep_results(fails))
+    (c,) = d.clusters
+    assert c.features == ("groups",) and c.explained and c.other_signatures
+    assert not c.everywhere  # cases with groups > 1 pass (depthwise-like outputs): not "every case"
+
+
+def test_failures_no_feature_separates_are_unexplained():
+    import zlib
+
+    d = diagnose(sweep_results(lambda s: ("values", "values") if zlib.crc32(s.format().encode()) % 3 == 0 else None))
+    assert d.clusters and all(not c.explained or not c.everywhere for c in d.clusters)
+    assert any(not c.explained for c in d.clusters)
+
+
+@pytest.mark.parametrize("rule", [
+    lambda s: ("values", "values") if s.groups > 1 and s.bias is not None else None,
+    lambda s: ("exception", f"E{s.ndim}") if max(s.dilation) > 1 else None,
+    lambda s: ("values", "values") if s.batch > 1 and max(s.stride) > 1 else None,
+    lambda s: ("exception", "E") if s.groups > 1 and s.in_channels % 4 == 0 else None,
+])
+def test_every_case_is_said_only_when_no_passing_case_has_the_features(rule):
+    results = sweep_results(rule)
+    d = diagnose(results)
+    passing = [r for r in results if r.kind == "forward" and r.passed]
+    for c in d.clusters:
+        if c.everywhere:
+            assert not any(set(c.features) <= set(r.features) for r in passing), c.features
+            assert c.features or c.count == sum(r.kind == "forward" for r in results)

@@ -118,6 +118,13 @@ def returns_nan(x, weight, bias, **kwargs):
     return out
 
 
+def returns_inf(x, weight, bias, **kwargs):
+    """+inf at the start, -inf at the end: inf - inf in any sum of the output."""
+    out = gather_conv_transpose(x, weight, bias, **kwargs)
+    out.flat[0], out.flat[-1] = np.inf, -np.inf
+    return out
+
+
 def two_d_only(x, weight, bias, **kwargs):
     if weight.ndim != 4:
         raise NotImplementedError("2-d only")
@@ -217,9 +224,13 @@ def no_groups_no_dilation(x, weight, bias, *, stride, padding, output_padding, d
 
 
 def blows_up_memory(x, weight, bias, **kwargs):
-    """Wrong (stride_gt_kernel): allocates 600 MB of scratch when the stride exceeds the kernel."""
+    """Wrong (stride_gt_kernel): fills 600 MB of scratch (really resident, not only mapped) and holds it a
+    moment when the stride exceeds the kernel."""
     if any(s > k for s, k in zip(kwargs["stride"], weight.shape[2:])):
-        scratch = bytearray(600 * 1024 * 1024)
+        import time
+
+        scratch = np.ones(600 * 1024 * 1024 // 8)
+        time.sleep(0.5)
         del scratch
     return gather_conv_transpose(x, weight, bias, **kwargs)
 
@@ -267,7 +278,7 @@ def prints_to_stdout(x, weight, bias, **kwargs):
 # --- functions in another framework's convention (convt verify --convention) --------------------------
 
 
-def keras_kernel_rotated(x, kernel, bias=None, *, strides, padding, output_padding, dilation_rate):
+def keras_kernel_rotated(x, kernel, *, strides, padding, output_padding, data_format, dilation_rate):
     """Keras convention (keras.ops.conv_transpose: channels-last, kernel (*k, out, in)) with a classic port
     bug: the kernel rotated 180° on the way in, as a port from a plain convolution would do (Keras's
     transposed convolution takes the kernel as it is)."""
@@ -275,5 +286,5 @@ def keras_kernel_rotated(x, kernel, bias=None, *, strides, padding, output_paddi
 
     nd = np.asarray(kernel).ndim - 2
     rotated = np.flip(kernel, axis=tuple(range(nd)))
-    return keras_conv_transpose(x, rotated, bias, strides=strides, padding=padding, output_padding=output_padding,
-                                dilation_rate=dilation_rate)
+    return keras_conv_transpose(x, rotated, strides=strides, padding=padding, output_padding=output_padding,
+                                data_format=data_format, dilation_rate=dilation_rate)

@@ -35,11 +35,13 @@ HELP = "\n\n".join([
     "value is a failed case. With --dtype float32 or float16 the arrays have that NumPy dtype; bfloat16 values "
     "come as float32 arrays.",
     "An --impl function runs in a worker process: a hang (--timeout), a crash, os._exit, a memory blow-up "
-    "(the worker's address space is limited) or writing into its input arrays is a failed case, and the sweep "
+    "(the worker's resident memory is limited to what it held after loading + the memory budget, "
+    "CONVT_MAX_BYTES) or writing into its input arrays is a failed case, and the sweep "
     "goes on. Failing cases are grouped into clusters, each with the features that explain it and its "
     "smallest failing case, shrunk.",
     "Examples: convt verify  |  convt verify --impl my_convt.py:conv_transpose --dims 2  |  "
     "convt verify --impl my_convt.py:conv_transpose --skip groups,dilation  |  "
+    "convt verify --impl tensorflow.nn:conv_transpose --convention tf --dtype float32  |  "
     'convt verify --case "2d x=1x4x5x5 w=4x2x3x3 s=2 p=1 op=1 d=1 g=2 bias"',
 ])
 
@@ -100,7 +102,7 @@ def _check_timeout(value: Optional[float]) -> Optional[float]:
     return value
 
 
-CONVENTION_NAMES = ("onnx", "keras", "jax", "tf", "mlx")
+CONVENTION_NAMES = ("onnx", "keras", "jax", "tf", "mlx", "tinygrad")
 
 
 def _check_convention(value: Optional[str]) -> Optional[str]:
@@ -149,11 +151,14 @@ def register(app: typer.Typer) -> None:
             help="Leave out cases with any of these summary feature keys, e.g. groups,dilation "
                  "(what your function does not claim to support).")] = None,
         convention: Annotated[Optional[str], typer.Option(
-            "--convention", callback=_check_convention, metavar="onnx|keras|jax|tf|mlx",
-            help="--impl only: the function speaks this framework's convention (called like its own op: ONNX "
-                 "ConvTranspose attributes, keras.ops.conv_transpose, lax.conv_transpose, tf.nn.conv_transpose, "
-                 "mlx.core.conv_transpose; layouts translated); cases it cannot express are left out and "
-                 "counted.")] = None,
+            "--convention", callback=_check_convention, metavar="onnx|keras|jax|tf|mlx|tinygrad",
+            help="--impl only: FUNC is called exactly as that framework's own op is called (its argument names, "
+                 "array type and layout), so the op itself passes: tensorflow.nn:conv_transpose (tf), "
+                 "keras.ops:conv_transpose (keras), jax.lax:conv_transpose (jax), mlx.core:conv_transpose2d "
+                 "with --dims 2 (mlx; conv_transpose1d/3d likewise), tinygrad:Tensor.conv_transpose2d "
+                 "(tinygrad), and for onnx FUNC(X, W, B, **attributes) wrapping onnxruntime or onnx.reference. "
+                 "Ops without a bias (all but onnx and tinygrad) get it added by convt; cases the convention "
+                 "cannot express are left out and counted (docs/verify-conventions.md).")] = None,
         timeout: Annotated[Optional[float], typer.Option(
             "--timeout", callback=_check_timeout, metavar="SECONDS",
             help="--impl only: a call that takes longer is stopped and fails (default 10).")] = None,
@@ -258,7 +263,7 @@ def _sweep(*, case, cases, seed, dims, dtype, impl, only, skip, convention, time
             requested_cases=cases, single_case=case is not None, float32_path=verifier.float32_path,
             only=selection.only, skip=selection.skip, convention=convention, left_out=left_out,
             timeout_s=None if worker is None else worker.timeout,
-            address_space=None if worker is None else worker.address_space,
+            memory_limit=None if worker is None else worker.memory_limit,
         )
         _run_and_report(V, specs, verifier, report, impl=impl, convention=convention, dtype=dtype,
                         fail_fast=fail_fast,

@@ -10,10 +10,9 @@ from .jax_conv import flax_geometry, jax_conv_transpose
 from .keras_conv import keras_conv_transpose, keras_geometry
 from .mlx_conv import mlx_conv_transpose
 from .onnx_op import onnx_conv_transpose, onnx_geometry
-from .subject import convention_subject, expressible
 from .tf_conv import tf_conv_transpose
 from .torch_conv import torch_geometry
 
-__all__ = ["Geometry", "compute", "convention_subject", "expressible", "flax_geometry", "jax_conv_transpose",
+__all__ = ["Geometry", "compute", "flax_geometry", "jax_conv_transpose",
            "keras_conv_transpose", "keras_geometry", "mlx_conv_transpose", "onnx_conv_transpose", "onnx_geometry",
            "tf_conv_transpose", "torch_geometry"]

@@ -36,14 +36,19 @@ def tf_crops(size: tuple[int, ...], kernel: tuple[int, ...], strides: tuple[int,
 
 
 def tf_conv_transpose(input: object, filters: object, output_shape: object, strides: object,  # noqa: A002
-                      padding: str = "SAME", dilations: object = None) -> np.ndarray:
-    """``tf.nn.conv_transpose`` (NHWC) in NumPy; ``output_shape`` is the full ``(N, *spatial, C_out)``."""
+                      padding: str = "SAME", data_format: str | None = None, dilations: object = None,
+                      name: str | None = None) -> np.ndarray:
+    """``tf.nn.conv_transpose`` (channels-last) in NumPy, with TF's signature: ``output_shape`` is the full
+    ``(N, *spatial, C_out)``; ``data_format`` must be channels-last (``None``, ``NWC``, ``NHWC``, ``NDHWC``)."""
     x, f = as_array(input, "input"), as_array(filters, "filters")
     nd = f.ndim - 2
     if nd not in (1, 2, 3) or x.ndim != nd + 2:
         raise ConvtError(f"TensorFlow: input of shape {list(x.shape)} and filters of shape {list(f.shape)} must "
                          "have the same number of dims, 3 to 5",
                          zh=f"TensorFlow：输入 {list(x.shape)} 与 filters {list(f.shape)} 维数必须相同（3 到 5）")
+    if data_format not in (None, ("NWC", "NHWC", "NDHWC")[nd - 1]):
+        raise ConvtError(f"TensorFlow: data_format={data_format!r}: convt models the channels-last layout only",
+                         zh=f"TensorFlow：data_format={data_format!r}：convt 只支持通道在后的布局")
     if padding not in ("SAME", "VALID"):
         raise ConvtError(f"TensorFlow: padding={padding!r} must be 'SAME' or 'VALID'",
                          zh=f"TensorFlow：padding={padding!r} 必须是 'SAME' 或 'VALID'")

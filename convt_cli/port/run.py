@@ -88,7 +88,8 @@ def run(framework: str, args: dict, x: np.ndarray, w: np.ndarray, b: np.ndarray 
         out = tuple(args["output_shape"])
         out = out[1:-1] if len(out) == nd + 2 else out
         y = to_first(tf_conv.tf_conv_transpose(to_last(x), keras_kernel(w), (x.shape[0], *out, w.shape[1]),
-                                               args["strides"], args["padding"], args.get("dilations")))
+                                               args["strides"], padding=args["padding"],
+                                               dilations=args.get("dilations")))
     elif framework == "jax" and args.get("feature_group_count", 1) > 1:
         y = jax_conv.jax_conv_general_dilated_transpose(x, jax_grouped_rhs(w, groups), args["lhs_dilation"],
                                                         args["padding"], args["rhs_dilation"],

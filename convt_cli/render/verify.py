@@ -96,6 +96,7 @@ define({
     "verify.kind.exception": ("raised", "异常"),
     "verify.kind.crash": ("crash", "崩溃"),
     "verify.kind.timeout": ("hang", "超时"),
+    "verify.kind.memory": ("memory", "内存"),
     "verify.kind.mutation": ("mutated", "改写输入"),
     "verify.kind.returned": ("no array", "非数组"),
     "verify.kind.shape": ("shape", "形状"),
@@ -111,6 +112,7 @@ define({
     "verify.what.runtime": ("the runtime refused to load or run the model", "运行时拒绝加载或运行该模型"),
     "verify.what.crash": ("the worker process died without an answer", "工作进程未作答即终止"),
     "verify.what.timeout": ("no answer within the timeout", "超时未返回"),
+    "verify.what.memory": ("the worker's resident memory passed its limit", "工作进程的常驻内存超过上限"),
     "verify.what.mutation": ("the function wrote into its input arrays", "函数改写了输入数组"),
     "verify.what.returned": ("the function returned no real array", "函数未返回实数数组"),
     "verify.what.shape": ("wrong output shape", "输出形状错误"),
@@ -120,6 +122,7 @@ define({
     "verify.diagnosis_one": ("Diagnosis: one cluster of failing cases", "诊断：一组失败用例"),
     "verify.every_case": ("{what} in every case ({n})", "{what}：全部用例（{n} 个）"),
     "verify.every_with": ("{what} in every case with {features} ({n})", "{what}：凡是 {features} 的用例（{n} 个）"),
+    "verify.other_ways": (" (and {n} other ways of failing)", "（另有 {n} 种失败方式）"),
     "verify.some_with": ("{what} in {n} cases with {features}", "{what}：{features} 的用例中有 {n} 个"),
     "verify.one_with": ("{what} in 1 case with {features}", "{what}：{features} 的用例中有 1 个"),
     "verify.unexplained": ("{what} in {n} cases that no feature separates from passing ones",
@@ -144,9 +147,10 @@ define({
                         "已排除（--{option} {keys}）：未缩小的扫描中的 {n} 个用例；其余用例照常检查。"),
     "verify.case_left_out": ("The case was left out by --{option} {keys}: nothing was checked.",
                              "该用例被 --{option} {keys} 排除：没有检查任何内容。"),
-    "verify.isolation": ("--impl runs in a worker process: {timeout:g} s per call (--timeout), address space "
-                         "limited to {limit}",
-                         "--impl 在工作进程中运行：每次调用 {timeout:g} 秒（--timeout），地址空间上限 {limit}"),
+    "verify.isolation": ("--impl runs in a worker process: {timeout:g} s per call (--timeout), resident memory "
+                         "limited to {limit} (what it held after loading + the memory budget, CONVT_MAX_BYTES)",
+                         "--impl 在工作进程中运行：每次调用 {timeout:g} 秒（--timeout），常驻内存上限 {limit}"
+                         "（加载后占用 + 内存预算 CONVT_MAX_BYTES）"),
 })
 
 NEGATED = {
@@ -185,8 +189,8 @@ def kind_label(kind: str, lang: str = "en") -> str:
     return t(f"verify.kind.{kind}", lang) if f"verify.kind.{kind}" in _KNOWN_KINDS else kind
 
 
-_KNOWN_KINDS = {f"verify.kind.{k}" for k in ("exception", "crash", "timeout", "mutation", "returned", "shape",
-                                             "nonfinite", "values", "formula", "rejected",
+_KNOWN_KINDS = {f"verify.kind.{k}" for k in ("exception", "crash", "timeout", "memory", "mutation", "returned",
+                                             "shape", "nonfinite", "values", "formula", "rejected",
                                              "exporter", "converter", "runtime")}
 
 
@@ -259,7 +263,7 @@ def header(report: Report, lang: str = "en", torch_version: str = "?") -> Group:
     if report.float32_path:
         lines.append(Hanging(t("verify.tol_f32", lang, formula=FLOAT32_PATH_TOLERANCE.formula()), first=2, hang=4))
     if report.timeout_s is not None:
-        limit = human_bytes(report.address_space) if report.address_space else "—"
+        limit = human_bytes(report.memory_limit) if report.memory_limit else "—"
         lines.append(Hanging(t("verify.isolation", lang, timeout=report.timeout_s, limit=limit), style="dim"))
     if report.dtype == "bfloat16" and report.subject == "engine":
         lines.append(Hanging(t("verify.bf16_note", lang), first=2, hang=4, style="dim"))
@@ -273,10 +277,12 @@ def _features_text(keys: tuple[str, ...], lang: str) -> str:
 def cluster_headline(cluster: Cluster, lang: str = "en") -> str:
     """One line naming what fails and where: "wrong values in every case with groups > 1 (240)"."""
     if cluster.kind == "exception":
-        what = _short(cluster.message.split(": ", 1)[-1] if cluster.message.startswith("values: ")
-                      else cluster.message, 60)
+        message = cluster.main_message
+        what = _short(message.split(": ", 1)[-1] if message.startswith("values: ") else message, 60)
     else:
         what = t(f"verify.what.{cluster.kind}", lang) if cluster.kind in _WHAT else cluster.kind
+    if cluster.other_signatures:
+        what += t("verify.other_ways", lang, n=len(cluster.other_signatures))
     if not cluster.explained:
         return t("verify.unexplained", lang, what=what, n=cluster.count)
     if not cluster.features:
@@ -288,8 +294,8 @@ def cluster_headline(cluster: Cluster, lang: str = "en") -> str:
     return t(key, lang, what=what, n=cluster.count, features=feats)
 
 
-_WHAT = {"crash", "timeout", "mutation", "returned", "shape", "nonfinite", "values", "exporter", "converter",
-         "runtime"}
+_WHAT = {"crash", "timeout", "memory", "mutation", "returned", "shape", "nonfinite", "values", "exporter",
+         "converter", "runtime"}
 
 
 def _short(text: str, limit: int) -> str:

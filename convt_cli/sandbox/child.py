@@ -14,20 +14,9 @@ import os
 import signal
 import sys
 
-from .wire import HEAD, LEN, decode_array, decode_header, encode
+from .wire import encode, read_message
 
 _OUT: dict[str, object] = {}
-
-
-def _read_exact(stream, n: int) -> bytes:  # type: ignore[no-untyped-def]
-    chunks, got = [], 0
-    while got < n:
-        chunk = stream.read(n - got)
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
 
 
 def _send(header: dict[str, object], arrays=()) -> None:  # type: ignore[no-untyped-def]
@@ -67,22 +56,25 @@ def describe(exc: BaseException) -> tuple[str, str]:
     return name, text[:2000]
 
 
-def main(argv: list[str]) -> int:
+def take_pipes():  # type: ignore[no-untyped-def]
+    """Keep the protocol pipes (stdin, stdout) for convt, and leave foreign code none of them: fd 0 reads
+    /dev/null, fd 1 points at stderr (foreign prints, even from C, land there); SIGINT ignored (Ctrl-C is
+    the parent's); the process dies with its parent. Returns the protocol's (input, output) streams."""
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
-    _OUT["stream"] = os.fdopen(os.dup(1), "wb", buffering=0)
+    proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    os.dup2(2, 1)  # foreign prints, even from C, land on stderr
+    os.dup2(2, 1)
     sys.stdout = sys.stderr
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent()
+    return proto_in, proto_out
+
+
+def main(argv: list[str]) -> int:
+    proto_in, _OUT["stream"] = take_pipes()
     try:
-        head_len, count = HEAD.unpack(_read_exact(proto_in, HEAD.size))
-        request = decode_header(_read_exact(proto_in, head_len))
-        arrays = []
-        for _ in range(count):
-            (size,) = LEN.unpack(_read_exact(proto_in, LEN.size))
-            arrays.append(decode_array(_read_exact(proto_in, size)))
+        request, arrays = read_message(proto_in)
     except (EOFError, ValueError):
         return 2
     module, _, name = argv[0].partition(":")

@@ -64,6 +64,11 @@ def budget_words(budget: int) -> str:
     return f"the memory budget of {human_bytes(budget)} ({source})"
 
 
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child: convt importable, unbuffered, frameworks' log noise and warnings off."""
+    return _env(extra)
+
+
 def _env(extra: dict[str, str] | None) -> dict[str, str]:
     root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)

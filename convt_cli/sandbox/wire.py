@@ -41,3 +41,29 @@ def decode_header(blob: bytes) -> dict[str, object]:
     if not isinstance(header, dict):
         raise ValueError("a header is not a JSON object")
     return header
+
+
+def read_exact(stream, n: int) -> bytes:  # type: ignore[no-untyped-def]
+    """``n`` bytes from a blocking binary stream; :class:`EOFError` when it ends first."""
+    chunks, got = [], 0
+    while got < n:
+        chunk = stream.read(n - got)
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(stream) -> tuple[dict[str, object], list[np.ndarray]]:  # type: ignore[no-untyped-def]
+    """One message (header, arrays) from a blocking binary stream; :class:`EOFError` at its end,
+    :class:`ValueError` when it is malformed."""
+    head_len, count = HEAD.unpack(read_exact(stream, HEAD.size))
+    if head_len > MAX_HEADER or count > MAX_ARRAYS:
+        raise ValueError("a malformed message")
+    header = decode_header(read_exact(stream, head_len))
+    arrays = []
+    for _ in range(count):
+        (size,) = LEN.unpack(read_exact(stream, LEN.size))
+        arrays.append(decode_array(read_exact(stream, size)))
+    return header, arrays

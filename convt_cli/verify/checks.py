@@ -14,7 +14,7 @@ from .cases import CaseSpec
 
 # Failure kinds, in the order the report lists them. A forward case fails in exactly one of them.
 # exporter / converter / runtime: a toolchain stage refused (``convt verify --runtime``).
-FAILURE_KINDS = ("exception", "crash", "timeout", "mutation", "returned", "shape", "nonfinite", "values",
+FAILURE_KINDS = ("exception", "crash", "timeout", "memory", "mutation", "returned", "shape", "nonfinite", "values",
                  "exporter", "converter", "runtime")
 NO_NUMBER_KINDS = frozenset(FAILURE_KINDS) - {"nonfinite", "values"}  # failures without an error value
 

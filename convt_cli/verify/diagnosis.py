@@ -39,7 +39,7 @@ PASS_PENALTY = 3.0  # a passing case inside a cluster's features costs as much a
 SHRINK_RUNS = 120  # re-runs allowed per cluster while shrinking
 SHRINK_SECONDS = 20.0  # and wall time for all clusters together
 NO_SHRINK_KINDS = frozenset({"timeout"})  # each try would cost a whole timeout
-CRASH_SHRINK_RUNS = 4  # each try restarts the worker
+CRASH_SHRINK_RUNS = 4  # each try restarts the worker (a crash, the memory guard)
 CHECK_KEYS = ("adjoint", "size_formula", "float32_path", "error_parity")
 
 
@@ -63,6 +63,7 @@ class Cluster:
     rates: list[Rate]
     everywhere: bool  # every forward case with these features fails this way
     explained: bool = True  # False: no feature set separates these failures from passing cases
+    other_signatures: tuple[str, ...] = ()  # the same features explain failures that look different too
     smallest: CaseResult | None = None  # the smallest member, shrunk when shrinking ran
     shrunk_from: CaseSpec | None = None
     shrink_runs: int = 0
@@ -70,6 +71,14 @@ class Cluster:
     @property
     def count(self) -> int:
         return len(self.members)
+
+    @property
+    def main_message(self) -> str:
+        """The message of the cluster's main way of failing (its :attr:`signature`), for the headline."""
+        same = [m for m in self.members if m.signature == self.signature]
+        if self.smallest is not None and self.smallest.signature == self.signature:
+            return self.smallest.message
+        return min(same, key=lambda r: _size(r.spec)).message if same else self.message
 
     @property
     def message(self) -> str:
@@ -205,20 +214,26 @@ def diagnose(results: list[CaseResult]) -> Diagnosis:
                     remaining &= ~members_mask
                     found.append((combo, match, members_mask))
         built += [(signature, group, combo, match, members_mask) for combo, match, members_mask in found]
-    for signature, _group, combo, match, members_mask in built:
+    merged = _merge(built, passing, masks, share, everything)
+    for signatures, combo, match, members_mask in merged:
         # rates among the cases the other clusters leave: each cause measured on its own
         others = 0
-        for other in built:
-            if other[4] != members_mask:
-                others |= other[4]
+        for other in merged:
+            if other[3] != members_mask:
+                others |= other[3]
         universe = everything & ~others
         members = [forward[i] for i in range(len(forward)) if members_mask >> i & 1]
         explained = match != -1
         rates = [_rate(k, masks[k], members_mask, universe) for k in combo] or [
             _rate("", universe, members_mask, universe)]
-        everywhere = explained and (match & universe & ~members_mask) == 0
-        clusters.append(Cluster(members[0].failure, signature, combo, members, rates, everywhere,
-                                explained, smallest=min(members, key=lambda r: _size(r.spec))))
+        # "every case with these features": no passing case of the sweep has them
+        # ("every case", with no features: every forward case of the sweep is in this cluster)
+        everywhere = explained and (match & passing) == 0 and (bool(combo) or members_mask == everything)
+        by_size = sorted(signatures, key=lambda sig: -sum(1 for m in members if m.signature == sig))
+        first = next(m for m in members if m.signature == by_size[0])
+        clusters.append(Cluster(first.failure, by_size[0], combo, members, rates, everywhere,
+                                explained, smallest=min(members, key=lambda r: _size(r.spec)),
+                                other_signatures=tuple(by_size[1:])))
     clusters.sort(key=lambda c: (-c.count, c.signature))
     also = {}
     for key in CHECK_KEYS:
@@ -227,6 +242,50 @@ def diagnose(results: list[CaseResult]) -> Diagnosis:
         if failed:
             also[key] = (failed, len(cases))
     return Diagnosis(clusters, also)
+
+
+def _impurity(match: int, members: int, passing: int) -> float:
+    """The share of passing cases among the cases a feature set matches (its failures: ``members``)."""
+    f, p = _popcount(match & members), _popcount(match & passing)
+    return p / max(1, f + p)
+
+
+def _merge(built: list[tuple[str, int, tuple[str, ...], int, int]], passing: int, masks: dict[str, int],
+           share: dict[str, float], everything: int) -> list[tuple[set[str], tuple[str, ...], int, int]]:
+    """One cluster per bug: clusters of different failure signatures (exception texts that vary with the
+    shapes, an exception here and wrong values there) are merged when one feature set — what all their
+    failures share — explains them together at least as cleanly as their own sets explain each."""
+
+    def match_of(combo: tuple[str, ...]) -> int:
+        m = everything
+        for k in combo:
+            m &= masks[k]
+        return m
+
+    items = [({sig}, combo, match, members) for sig, _g, combo, match, members in built]
+    changed = True
+    while changed:
+        changed = False
+        for i, j in itertools.combinations(range(len(items)), 2):
+            a, b = items[i], items[j]
+            if a[2] == -1 or b[2] == -1:
+                continue
+            union = a[3] | b[3]
+            combo = _common(union, masks, share) or tuple(k for k in a[1] if k in b[1])
+            if not combo:
+                continue
+            combo = _minimal(combo, masks, everything)
+            match = match_of(combo)
+            if match & union != union:
+                continue
+            if _impurity(match, union, passing) > max(_impurity(a[2], a[3], passing),
+                                                      _impurity(b[2], b[3], passing)) + 1e-9:
+                continue
+            items[i] = (a[0] | b[0], combo, match, union)
+            del items[j]
+            changed = True
+            break
+    return items
 
 
 def _has_check(r: CaseResult, key: str) -> bool:
@@ -318,7 +377,7 @@ def shrink(cluster: Cluster, run: Callable[[CaseSpec], CaseResult], deadline: fl
     """Replace ``cluster.smallest`` by the smallest case found that still fails the same way."""
     if cluster.smallest is None or cluster.kind in NO_SHRINK_KINDS:
         return
-    budget = CRASH_SHRINK_RUNS if cluster.kind == "crash" else SHRINK_RUNS
+    budget = CRASH_SHRINK_RUNS if cluster.kind in ("crash", "memory") else SHRINK_RUNS
     current = cluster.smallest
     start_spec = current.spec
     wanted = set(cluster.features)
@@ -332,7 +391,7 @@ def shrink(cluster: Cluster, run: Callable[[CaseSpec], CaseResult], deadline: fl
                 break
             cluster.shrink_runs += 1
             result = run(candidate)
-            if not result.passed and result.signature == cluster.signature:
+            if not result.passed and result.signature in (cluster.signature, *cluster.other_signatures):
                 current, improved = result, True
                 break
     if current.spec != start_spec:
@@ -349,5 +408,5 @@ def shrink_clusters(diagnosis: Diagnosis, run: Callable[[CaseSpec], CaseResult],
         shrink(cluster, run, deadline)
         if cluster.smallest is not None and cluster.smallest.arrays is None and cluster.kind not in NO_SHRINK_KINDS:
             again = run(cluster.smallest.spec)
-            if again.signature == cluster.signature:
+            if again.signature in (cluster.signature, *cluster.other_signatures):
                 cluster.smallest = again

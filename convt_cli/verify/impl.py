@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from ..limits import ENV_VAR
 from .cases import CaseSpec
 from .checks import describe_exception
 
@@ -107,7 +108,9 @@ def _check_signature(func: object, display: str) -> None:
 def reproduce_command(spec: CaseSpec, impl: str | None = None, dtype: str = "float64",
                       convention: str | None = None) -> str:
     """The one-line command that re-runs ``spec`` alone, with the same subject, convention and dtype."""
-    parts = ["convt", "verify", "--case", f'"{spec.format()}"']
+    budget = os.environ.get(ENV_VAR)  # not the default budget: the reproducer names it
+    parts = ([f"{ENV_VAR}={shlex.quote(budget.strip())}"] if budget and budget.strip() else []) + [
+        "convt", "verify", "--case", f'"{spec.format()}"']
     if impl:
         parts += ["--impl", shlex.quote(impl)]
     if convention:

@@ -89,7 +89,7 @@ class Report:
     convention: str | None = None  # --convention: the framework convention the --impl function speaks
     left_out: int = 0  # cases the selection dropped (--case: 1 when the case itself was left out)
     timeout_s: float | None = None  # per call, when the subject runs in a worker process
-    address_space: int | None = None  # the worker's RLIMIT_AS, bytes
+    memory_limit: int | None = None  # the worker's limit on resident memory once loaded, bytes
     _diagnosis: Diagnosis | None = field(default=None, repr=False)
 
     @property
@@ -164,7 +164,8 @@ class Report:
             "convention": self.convention,
             "left_out": self.left_out,
             "isolation": None if self.timeout_s is None else {
-                "timeout_s": self.timeout_s, "address_space_bytes": self.address_space},
+                "timeout_s": self.timeout_s, "memory_limit_bytes": self.memory_limit,
+                "address_space_bytes": None},
             "tolerance": {
                 "values": self.tolerance.as_json(),
                 "float32_path": FLOAT32_PATH_TOLERANCE.as_json() if self.float32_path else None,
@@ -212,6 +213,8 @@ def cluster_json(cluster: Cluster, reproduce: Callable[[CaseSpec], str]) -> dict
     return {
         "kind": cluster.kind,
         "signature": cluster.signature,
+        "kinds": sorted({m.failure for m in cluster.members}),
+        "other_signatures": list(cluster.other_signatures),
         "features": list(cluster.features),
         "explained": cluster.explained,
         "everywhere": cluster.everywhere,

@@ -10,10 +10,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Sequence
 
-from ..conventions.subject import expressible
 from ..errors import ConvtError
 from ..shapes import output_size
 from .cases import ALL_DIMS, FORWARD_FEATURES, CaseSpec
+from .convention import expressible
 
 DEFAULT_SEED = 0
 DEFAULT_FORWARD_CASES = 600

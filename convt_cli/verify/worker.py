@@ -1,47 +1,45 @@
 """Running a checked function (``--impl``) in a worker process, so that nothing it does can take convt
 down or touch the reference.
 
-The parent starts ``python -m convt_cli.verify.worker_main TARGET``; the worker loads TARGET (its import-time
-code runs there, never in the parent), limits its own address space (``RLIMIT_AS``) and answers calls
-over its stdin/stdout pipes. Its fd 1 is pointed at stderr before the target is imported, so the
-function's prints can never reach convt's stdout (``--json`` stays clean); SIGINT is ignored there, so
-Ctrl-C reaches only the parent.
-
-Wire format, both ways: ``>II`` (header length, array count), a JSON header, then each array as
-``>Q`` length + ``.npy`` bytes. Arrays are read back with ``np.load(..., allow_pickle=False)`` and
-headers with ``json``: nothing the worker sends is ever unpickled.
+The parent starts ``python -m convt_cli.verify.worker_main TARGET [CONVENTION]``; the worker loads TARGET
+(its import-time code runs there, never in the parent), reports what it holds resident, and answers
+calls over its stdin/stdout pipes until they close. It is built from the sandbox's pieces
+(:mod:`convt_cli.sandbox`): the same pipe format (:mod:`~convt_cli.sandbox.wire`: JSON headers and
+``.npy`` arrays, never pickle), the same stdio isolation (the function's prints land on the worker's
+stderr, which convt keeps and never shows; Ctrl-C reaches only the parent; the worker dies with it)
+and the same memory guard: :class:`~convt_cli.sandbox.watch.RssWatch` kills the worker when its
+resident memory passes what it held after loading + the memory budget (``CONVT_MAX_BYTES``) — memory
+used, not address space, which XLA and TensorFlow reserve by the gigabyte.
 
 A call that does not answer within the timeout is killed; a worker that dies (segfault, ``os._exit``,
-the kernel's OOM killer) turns into a failed case with the reason, and the next call starts a fresh
-worker. The function's answer is checked in the worker: an exception (any ``BaseException``, even one
-whose ``__str__`` raises), a return value that is not a real array, or an input array it wrote into.
+the memory guard, the kernel's OOM killer) turns into a failed case with the reason, and the next call
+starts a fresh worker. The function's answer is checked in the worker: an exception (any
+``BaseException``, even one whose ``__str__`` raises), a return value that is not a real array, or an
+input array it wrote into.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import selectors
-import signal
-import struct
 import subprocess
 import sys
+import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from ..conventions.subject import convention_subject
 from ..limits import human_bytes, max_bytes
+from ..sandbox.run import LOAD_ALLOWANCE, budget_words, child_env, exit_reason
+from ..sandbox.watch import RssWatch, tree_rss
+from ..sandbox.wire import HEAD, LEN, MAX_ARRAYS, MAX_HEADER, decode_array, decode_header, encode, read_message
 from .checks import describe_exception, mutation_message, one_line, to_float64
+from .convention import convention_subject
 from .impl import ImplLoadError, load_impl
 
 DEFAULT_TIMEOUT_S = 10.0
 LOAD_TIMEOUT_S = 120.0  # importing the target (it may import torch) on a busy machine
-MIN_ADDRESS_SPACE = 256 * 1024**2  # the worker may always grow by at least this much after loading
-_HEAD = struct.Struct(">II")
-_LEN = struct.Struct(">Q")
+STDERR_TAIL = 4096  # bytes of the worker's stderr read for a crash's "last words"
 
 
 class SubjectFailed(Exception):
@@ -59,45 +57,8 @@ class WorkerLoadError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Wire format
-# ---------------------------------------------------------------------------------------------------
-
-
-def encode(header: dict[str, object], arrays: list[np.ndarray]) -> bytes:
-    head = json.dumps(header).encode("utf-8")
-    parts = [_HEAD.pack(len(head), len(arrays)), head]
-    for arr in arrays:
-        buf = io.BytesIO()
-        np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
-        parts += [_LEN.pack(buf.tell()), buf.getvalue()]
-    return b"".join(parts)
-
-
-def decode_array(blob: bytes) -> np.ndarray:
-    arr = np.load(io.BytesIO(blob), allow_pickle=False)
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
-        raise ValueError("not a real numeric array")
-    return arr
-
-
-# ---------------------------------------------------------------------------------------------------
 # The parent's side
 # ---------------------------------------------------------------------------------------------------
-
-
-def _exit_reason(code: int | None) -> str:
-    if code is None:
-        return "the worker process stopped answering"
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        what = {"SIGSEGV": "a segmentation fault", "SIGBUS": "a bus error", "SIGABRT": "an abort",
-                "SIGKILL": "SIGKILL (e.g. the out-of-memory killer)", "SIGFPE": "a floating-point trap"}
-        return f"the function crashed its worker process: {what.get(name, name)} ({name})"
-    return (f"the function ended its worker process with exit status {code} before answering "
-            "(os._exit or an exit from native code); no result")
 
 
 class WorkerSubject:
@@ -108,11 +69,19 @@ class WorkerSubject:
         self.convention = convention  # the function speaks this framework's convention (wrapped in the worker)
         self.timeout = timeout
         self.name = target
-        self.address_space: int | None = None
+        self.memory_limit: int | None = None  # resident bytes the worker may hold once loaded
         self.restarts = 0
+        self.budget = max_bytes()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._watch: RssWatch | None = None
+        self._err = None  # the worker's stderr: kept, never shown (a crash quotes its last line)
+        self._limit_words = ""
+        self._peak = 0
 
-        self._max_reply = max_bytes()
+    @property
+    def peak_rss(self) -> int:
+        """The largest resident size seen of any of this subject's workers (bytes)."""
+        return max(self._peak, 0 if self._watch is None else self._watch.peak)
 
     # --- process management ----------------------------------------------------------------------
     def start(self) -> str:
@@ -121,16 +90,16 @@ class WorkerSubject:
         return self.handshake()
 
     def spawn(self) -> None:
-        """Start the worker process (it begins loading the target at once)."""
-        root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        env["PYTHONUNBUFFERED"] = "1"
+        """Start the worker process (it begins loading the target at once) and watch its resident memory."""
+        self._err = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "convt_cli.verify.worker_main", self.target,
              *([self.convention] if self.convention else [])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, env=env,
-            start_new_session=False)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err, env=child_env())
+        limit = tree_rss(self._proc.pid) + self.budget + LOAD_ALLOWANCE
+        self._limit_words = f"{human_bytes(limit)} while loading ({budget_words(self.budget)} + 2 GiB for imports)"
+        self._watch = RssWatch(self._proc.pid, limit)
+        self._watch.__enter__()
 
     def handshake(self) -> str:
         """Wait for the worker to report the target loaded; the display name, or :class:`WorkerLoadError`."""
@@ -143,38 +112,69 @@ class WorkerSubject:
             self.close()
             raise WorkerLoadError(str(header.get("error", "the worker could not load it")))
         self.name = str(header.get("name", self.target))
-        limit = header.get("address_space")
-        self.address_space = int(limit) if isinstance(limit, int) else None
+        held = header.get("rss")
+        assert self._proc is not None and self._watch is not None
+        self.memory_limit = (held if isinstance(held, int) else tree_rss(self._proc.pid)) + self.budget
+        self._watch.limit = self.memory_limit
+        self._limit_words = f"{human_bytes(self.memory_limit)}: what it held after loading + " \
+                            f"{budget_words(self.budget)}"
         return self.name
 
     def close(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        for stream in (proc.stdin, proc.stdout):
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.stop()
+            self._peak = max(self._peak, watch.peak)
+        if proc is not None:
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    if stream is not None:
+                        stream.close()
+                except OSError:
+                    pass
+            if proc.poll() is None:
+                proc.kill()
             try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL always ends a process
                 pass
-        if proc.poll() is None:
-            proc.kill()
+        err, self._err = self._err, None
+        if err is not None:
+            err.close()
+
+    def _last_words(self) -> str:
+        err = self._err
+        if err is None:
+            return ""
         try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL always ends a process
-            pass
+            size = err.seek(0, os.SEEK_END)
+            err.seek(max(0, size - STDERR_TAIL))
+            text = err.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+        return next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "")
 
     def _died(self) -> SubjectFailed:
-        proc = self._proc
+        proc, watch = self._proc, self._watch
         code = None
         if proc is not None:
             try:
                 code = proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 code = None
+        exceeded = None if watch is None else watch.exceeded
+        last = self._last_words()
         self.close()
         self.restarts += 1
-        return SubjectFailed("crash", _exit_reason(code))
+        if exceeded is not None:
+            return SubjectFailed("memory", f"the function used {human_bytes(exceeded)} of resident memory, past "
+                                 f"the worker's limit of {self._limit_words}; it was stopped")
+        reason = exit_reason(code).replace("it crashed: ", "the function crashed its worker process: ").replace(
+            "it ended with exit status", "the function ended its worker process with exit status")
+        if code is not None and code >= 0:
+            reason += " (os._exit or an exit from native code); no result"
+        return SubjectFailed("crash", reason + (f" (its last words: {one_line(last, 160)})" if last else ""))
 
     # --- I/O ---------------------------------------------------------------------------------------
     def _read(self, n: int, deadline: float) -> bytes:
@@ -197,16 +197,14 @@ class WorkerSubject:
 
     def _receive(self, deadline: float) -> tuple[dict[str, object], list[np.ndarray]]:
         try:
-            head_len, count = _HEAD.unpack(self._read(_HEAD.size, deadline))
-            if head_len > 1 << 20 or count > 4:
+            head_len, count = HEAD.unpack(self._read(HEAD.size, deadline))
+            if head_len > MAX_HEADER or count > MAX_ARRAYS:
                 raise ValueError("malformed reply")
-            header = json.loads(self._read(head_len, deadline).decode("utf-8"))
-            if not isinstance(header, dict):
-                raise ValueError("malformed reply")
+            header = decode_header(self._read(head_len, deadline))
             arrays = []
             for _ in range(count):
-                (size,) = _LEN.unpack(self._read(_LEN.size, deadline))
-                if size > self._max_reply:
+                (size,) = LEN.unpack(self._read(LEN.size, deadline))
+                if size > self.budget:
                     raise ValueError(f"a reply of {size} bytes is over the memory budget")
                 arrays.append(decode_array(self._read(size, deadline)))
             return header, arrays
@@ -217,7 +215,7 @@ class WorkerSubject:
             self.restarts += 1
             raise SubjectFailed("timeout", f"no answer within {self.timeout:g} s (--timeout): the call was "
                                 "stopped and the worker restarted") from None
-        except (ValueError, UnicodeDecodeError, struct.error) as exc:
+        except (ValueError, UnicodeDecodeError) as exc:
             self.close()
             self.restarts += 1
             raise SubjectFailed("crash", f"the worker's reply could not be read ({one_line(str(exc), 80)}); "
@@ -234,9 +232,8 @@ class WorkerSubject:
                 raise SubjectFailed("crash", f"the worker could not be restarted: {exc}") from None
         assert self._proc is not None and self._proc.stdin is not None
         arrays = [x, w] + ([] if b is None else [b])
-        message = encode({"kwargs": kwargs}, arrays)
         try:
-            self._proc.stdin.write(message)
+            self._proc.stdin.write(encode({"kwargs": kwargs}, arrays))
             self._proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise self._died() from None
@@ -252,46 +249,6 @@ class WorkerSubject:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _read_exact(stream: io.RawIOBase, n: int) -> bytes:
-    chunks, got = [], 0
-    while got < n:
-        chunk = stream.read(n - got)
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
-
-
-def _address_space_now() -> int:
-    try:
-        with open("/proc/self/statm", encoding="ascii") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
-        return 0
-
-
-def limit_address_space() -> int | None:
-    """``RLIMIT_AS`` = the size after loading + max(memory budget, 256 MiB); the limit set, or None."""
-    try:
-        import resource
-
-    except ImportError:  # pragma: no cover - not POSIX
-        return None
-    limit = _address_space_now() + max(max_bytes(), MIN_ADDRESS_SPACE)
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):  # pragma: no cover
-        return None
-    return limit
-
-
-_LIMIT: dict[str, int | None] = {"bytes": None}
-
-
 def _answer(func: object, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
             kwargs: dict[str, object]) -> tuple[dict[str, object], list[np.ndarray]]:
     before = [a.copy() for a in (x, w)] + [None if b is None else b.copy()]
@@ -299,9 +256,6 @@ def _answer(func: object, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
         out = func(x, w, b, **kwargs)  # type: ignore[operator]
     except BaseException as exc:  # noqa: BLE001 - whatever the function raises is a failed case
         message, signature = describe_exception(exc)
-        if isinstance(exc, MemoryError) and _LIMIT["bytes"]:
-            message += (f" (the worker's address space is limited to {human_bytes(_LIMIT['bytes'])}: the memory "
-                        "budget, CONVT_MAX_BYTES, on top of what the function's module needed to load)")
         return {"status": "error", "kind": "exception", "message": message, "signature": signature}, []
     mutated = mutation_message(before, [x, w, b])
     if mutated:
@@ -314,26 +268,10 @@ def _answer(func: object, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
     return {"status": "ok"}, [arr]
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this worker when convt goes away, even by SIGKILL (a hung call included)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        pass
-
-
 def main(argv: list[str]) -> int:
-    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
-    proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(2, 1)  # the function's prints, even from C, land on stderr
-    sys.stdout = sys.stderr
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's
-    _die_with_parent()
+    from ..sandbox.child import take_pipes
+
+    proto_in, proto_out = take_pipes()
 
     def send(header: dict[str, object], arrays: list[np.ndarray]) -> None:
         proto_out.write(encode(header, arrays))
@@ -348,19 +286,13 @@ def main(argv: list[str]) -> int:
         return 0
     if len(argv) > 1:  # --convention: the function is called the way that framework's own op is called
         func, name = convention_subject(argv[1], func), f"{name} ({argv[1]} convention)"
-    _LIMIT["bytes"] = limit_address_space()
-    send({"ok": True, "name": name, "address_space": _LIMIT["bytes"]}, [])
+    send({"ok": True, "name": name, "rss": tree_rss(os.getpid())}, [])
     while True:
         try:
-            head_len, count = _HEAD.unpack(_read_exact(proto_in, _HEAD.size))
-            header = json.loads(_read_exact(proto_in, head_len).decode("utf-8"))
-            arrays = []
-            for _ in range(count):
-                (size,) = _LEN.unpack(_read_exact(proto_in, _LEN.size))
-                arrays.append(decode_array(_read_exact(proto_in, size)))
+            header, arrays = read_message(proto_in)
         except EOFError:
             return 0
-        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in header["kwargs"].items()}
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in header["kwargs"].items()}  # type: ignore[union-attr]
         x, w = arrays[0], arrays[1]
         b = arrays[2] if len(arrays) > 2 else None
         reply, out = _answer(func, x, w, b, kwargs)
