@@ -133,9 +133,9 @@ def run(*, names: tuple[str, ...], case, cases, seed, dims, only, skip, exporter
                 if not json_out and err_console.is_terminal and len(specs) > 1:
                     with R.make_progress(err_console, lang) as progress:
                         task = progress.add_task("verify", total=len(specs))
-                        _run(specs, verifier, report, fail_fast, lambda t=task, p=progress: p.advance(t))
+                        V.run_sweep(specs, verifier, report, fail_fast, lambda t=task, p=progress: p.advance(t))
                 else:
-                    _run(specs, verifier, report, fail_fast, None)
+                    V.run_sweep(specs, verifier, report, fail_fast, None)
                 if not report.single_case and report.diagnosis.clusters:
                     V.shrink_clusters(report.diagnosis, _shrink_runner(subject, verifier), seconds=SHRINK_SECONDS)
             except KeyboardInterrupt:
@@ -190,17 +190,6 @@ def run(*, names: tuple[str, ...], case, cases, seed, dims, only, skip, exporter
     if interrupted:
         raise typer.Exit(130)
     raise typer.Exit(0 if all(r.ok for r in reports.values()) else 1)
-
-
-def _run(specs, verifier, report, fail_fast: bool, advance) -> None:  # noqa: ANN001
-    for spec in specs:
-        result = verifier.run_case(spec)
-        report.results.append(result)
-        if advance is not None:
-            advance()
-        if fail_fast and not result.passed:
-            report.stopped_early = report.completed < report.planned
-            break
 
 
 def _shrink_runner(subject, verifier):  # noqa: ANN001, ANN202

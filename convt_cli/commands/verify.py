@@ -289,9 +289,9 @@ def _run_and_report(V, specs, verifier, report, *, impl, convention, dtype, fail
         if show_progress:
             with R.make_progress(err_console, lang) as progress:
                 task = progress.add_task("verify", total=len(specs))
-                _run(specs, verifier, report, fail_fast, lambda: progress.advance(task))
+                V.run_sweep(specs, verifier, report, fail_fast, lambda: progress.advance(task))
         else:
-            _run(specs, verifier, report, fail_fast, None)
+            V.run_sweep(specs, verifier, report, fail_fast, None)
         if not report.single_case and report.diagnosis.clusters:
             V.shrink_clusters(report.diagnosis, lambda spec: verifier.run_case(spec, keep_arrays=True))
     except KeyboardInterrupt:
@@ -307,14 +307,3 @@ def _run_and_report(V, specs, verifier, report, *, impl, convention, dtype, fail
     if report.interrupted:
         raise typer.Exit(130)
     raise typer.Exit(0 if report.ok else 1)
-
-
-def _run(specs, verifier, report, fail_fast: bool, advance) -> None:  # noqa: ANN001
-    for spec in specs:
-        result = verifier.run_case(spec)
-        report.results.append(result)
-        if advance is not None:
-            advance()
-        if fail_fast and not result.passed:
-            report.stopped_early = report.completed < report.planned
-            break

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from .child import save_weights, script, stage
+from .child import module_source, save_weights, script, stage
 
 NEEDS_TORCH = True
 
@@ -47,16 +47,21 @@ def run(handle: dict, x: np.ndarray) -> np.ndarray:
         return handle["fn"](torch.from_numpy(x)).detach().numpy()
 
 
-def save(handle, case: dict, x, w, b, options: dict, save_dir: str, stem: str, tmp: str) -> list[str]:  # noqa: ANN001
+def save_program(handle, case: dict, w, b, save_dir: str, stem: str) -> tuple[list[str], str]:  # noqa: ANN001
+    """The weights and the exported program (``.pt2``) of a case, and its module's source indented for a
+    script's function body."""
     import torch
 
     files = save_weights(case, w, b, save_dir, stem)
     if handle is not None:
         torch.export.save(handle["ep"], os.path.join(save_dir, f"{stem}.pt2"))
         files.append(f"{stem}.pt2")
-    from .child import module_source
+    return files, module_source(case, stem).replace("\n", "\n    ").rstrip()
 
-    src = module_source(case, stem).replace("\n", "\n    ").rstrip()
+
+def save(handle, case: dict, x, w, b, options: dict, save_dir: str, stem: str, tmp: str) -> list[str]:  # noqa: ANN001
+
+    files, src = save_program(handle, case, w, b, save_dir, stem)
     if options["runtime"] == "inductor":
         body = ("def run(x):\n    " + src + "\n"
                 "    f = torch.compile(m, backend='inductor', fullgraph=True, dynamic=False)\n"

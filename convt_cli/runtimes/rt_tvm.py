@@ -8,7 +8,8 @@ import os
 
 import numpy as np
 
-from .child import module_source, save_weights, script, stage
+from .child import script, stage
+from .rt_torch import save_program
 
 NEEDS_TORCH = True
 
@@ -47,13 +48,8 @@ def run(handle: dict, x: np.ndarray) -> np.ndarray:
 
 
 def save(handle, case: dict, x, w, b, options: dict, save_dir: str, stem: str, tmp: str) -> list[str]:  # noqa: ANN001
-    import torch
 
-    files = save_weights(case, w, b, save_dir, stem)
-    if handle is not None:
-        torch.export.save(handle["ep"], os.path.join(save_dir, f"{stem}.pt2"))
-        files.append(f"{stem}.pt2")
-    src = module_source(case, stem).replace("\n", "\n    ").rstrip()
+    files, src = save_program(handle, case, w, b, save_dir, stem)
     body = ("def run(x):\n    import tvm\n    from tvm import relax\n"
             "    from tvm.relax.frontend.torch import from_exported_program\n\n    " + src + "\n"
             "    ep = torch.export.export(m, (torch.from_numpy(x),))\n"

@@ -24,7 +24,7 @@ from .checks import FAILURE_KINDS, PARITY_RULES, CaseResult, Check, compare_valu
 from .diagnosis import Cluster, Diagnosis, diagnose, shrink_clusters
 from .impl import CONTRACT, ImplLoadError, load_impl, reproduce_command
 from .report import CHECK_ROWS, ROWS, SCHEMA, FeatureRow, Report, case_json
-from .subject import DTYPES, Verifier, engine_subject
+from .subject import DTYPES, Verifier, engine_subject, run_sweep
 from .sweeps import (
     DEFAULT_FORWARD_CASES,
     DEFAULT_SEED,
@@ -47,5 +47,4 @@ __all__ = [
     "Report", "Selection", "SubjectFailed", "Tolerance", "Verifier", "WorkerLoadError", "WorkerSubject",
     "adjoint_cases", "case_json", "compare_values", "curated_cases", "default_sweep", "diagnose",
     "engine_subject", "error_cases", "load_impl", "parity_rule", "parse_dims", "parse_feature_keys",
-    "random_case", "random_sweep", "reproduce_command", "shrink_clusters", "writes_output",
-]
+    "random_case", "random_sweep", "reproduce_command", "shrink_clusters", "writes_output", "run_sweep"]

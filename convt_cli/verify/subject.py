@@ -319,3 +319,16 @@ def _shape_rule(spec: CaseSpec) -> str | None:
     except ConvtError as exc:
         return exc.message
     return None
+
+
+def run_sweep(specs, verifier, report, fail_fast: bool, advance) -> None:  # noqa: ANN001
+    """Run the cases in order into ``report`` (``advance()`` after each, e.g. a progress bar); stop at the
+    first failure with ``fail_fast``."""
+    for spec in specs:
+        result = verifier.run_case(spec)
+        report.results.append(result)
+        if advance is not None:
+            advance()
+        if fail_fast and not result.passed:
+            report.stopped_early = report.completed < report.planned
+            break
