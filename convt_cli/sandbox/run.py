@@ -66,10 +66,6 @@ def budget_words(budget: int) -> str:
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a child: convt importable, unbuffered, frameworks' log noise and warnings off."""
-    return _env(extra)
-
-
-def _env(extra: dict[str, str] | None) -> dict[str, str]:
     root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -131,7 +127,7 @@ def run_isolated(target: str, request: dict[str, object], arrays: list[np.ndarra
     budget = max_bytes() if budget is None else budget
     proc = subprocess.Popen([sys.executable, "-m", "convt_cli.sandbox.child_main", target],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=_env(env), cwd=cwd)
+                            env=child_env(env), cwd=cwd)
     payload = encode(request, list(arrays))
 
     def feed() -> None:
