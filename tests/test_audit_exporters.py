@@ -7,6 +7,9 @@ are checked against the torch model itself."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -86,22 +89,34 @@ def test_dynamo_export_of_the_same_model(tmp_path):
 @pytest.mark.heavy
 def test_tf2onnx_export_of_a_keras_conv2d_transpose(tmp_path):
     """A Keras ``Conv2DTranspose(padding='same')`` through tf2onnx (NHWC wrapped in Transposes)."""
-    tf2onnx = pytest.importorskip("tf2onnx")
-    tf = pytest.importorskip("tensorflow")
-    tf.keras.utils.set_random_seed(0)
-    inp = tf.keras.Input((8, 8, 4), batch_size=1)
-    layer = tf.keras.layers.Conv2DTranspose(3, 4, strides=2, padding="same")
-    model = tf.keras.Model(inp, layer(inp))
+    pytest.importorskip("tf2onnx")
+    pytest.importorskip("tensorflow")
     path = tmp_path / "keras.onnx"
-    spec = (tf.TensorSpec((1, 8, 8, 4), tf.float32, name="x"),)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tf2onnx.convert.from_keras(model, input_signature=spec, opset=17, output_path=str(path))
+    # In its own process with Keras on TensorFlow: this test session may have loaded Keras on JAX.
+    script = f"""
+import warnings
+import numpy as np
+import tensorflow as tf
+import tf2onnx
+tf.keras.utils.set_random_seed(0)
+inp = tf.keras.Input((8, 8, 4), batch_size=1)
+layer = tf.keras.layers.Conv2DTranspose(3, 4, strides=2, padding="same")
+model = tf.keras.Model(inp, layer(inp))
+spec = (tf.TensorSpec((1, 8, 8, 4), tf.float32, name="x"),)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    tf2onnx.convert.from_keras(model, input_signature=spec, opset=17, output_path={str(path)!r})
+np.save({str(tmp_path / "kernel.npy")!r}, layer.kernel.numpy())
+"""
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
     out = run_convt(["audit", str(path), "--json"], timeout=120)
     assert_answer_or_error(out, expect="answer")
     (la,) = json.loads(out.stdout)["layers"]
     assert la["input_shape"] == [1, 4, 8, 8] and la["output_shape"] == [1, 3, 16, 16]
-    kernel = layer.kernel.numpy().transpose(3, 2, 0, 1)  # Keras (kh, kw, out, in) → PyTorch (in, out, kh, kw)
+    # Keras (kh, kw, out, in) → PyTorch (in, out, kh, kw)
+    kernel = np.load(tmp_path / "kernel.npy").transpose(3, 2, 0, 1)
     # Keras 'same' with k=4, s=2 crops k − s = 2, one on each side (padding=1)
     direct = phase_gain(kernel.astype(np.float64), (2, 2), (1, 1), (1, 1))
     assert la["phase_gain_index"] == pytest.approx(direct.worst, rel=1e-5)
