@@ -443,3 +443,23 @@ def parse_per_dim(text: str, name: str) -> int | tuple[int, ...]:
             zh=f"{name} {_short(text)} 有 {len(values)} 个值；最多 3 个（每个空间维一个）",
         )
     return values[0] if len(values) == 1 else tuple(values)
+
+
+def parse_name_list(text: str, option: str, valid, *, noun: str, noun_zh: str, listed=None,  # noqa: ANN001
+                    label: str = "valid", label_zh: str = "可用", split_spaces: bool = False,
+                    lower: bool = False) -> tuple[str, ...]:
+    """``"a,b"`` → ``("a", "b")``, each one of ``valid``, without repeats; an empty list or an unknown
+    name is an error naming the valid ones (``listed``, default all of ``valid``). ``noun`` completes
+    "names no …" by its first word and "is not a …" whole: "feature key", "runtime convt knows"."""
+    raw = text.replace(" ", ",") if split_spaces else text
+    names = [n.strip().lower() if lower else n.strip() for n in raw.split(",") if n.strip()]
+    shown = ", ".join(valid if listed is None else listed)
+    if not names:
+        raise ConvtError(f"{option} {text!r} names no {noun.split()[0]}; {label}: {shown}",
+                         zh=f"{option} {text!r} 没有给出{noun_zh}；{label_zh}：{shown}")
+    for name in names:
+        if name not in valid:
+            raise ConvtError(f"{option} {name!r} is not a {noun}; {label}: {shown}",
+                             zh=f"{option} {name!r} 不是{noun_zh}；{label_zh}：{shown}")
+    return tuple(dict.fromkeys(names))
+

@@ -19,6 +19,7 @@ import importlib.util
 from dataclasses import dataclass
 
 from ..errors import ConvtError
+from ..parsing import parse_name_list
 
 
 @dataclass(frozen=True)
@@ -89,15 +90,8 @@ def estimate_s(name: str, cases: int, exporter: str = "dynamo") -> float:
 
 def parse_runtimes(text: str) -> tuple[str, ...]:
     """``"onnxruntime,openvino"`` → names; an unknown one names every valid one."""
-    names = [n.strip().lower() for n in text.split(",") if n.strip()]
-    if not names:
-        raise ConvtError(f"--runtime {text!r} names no runtime; valid: {', '.join(REAL)}",
-                         zh=f"--runtime {text!r} 没有给出运行时；可用：{', '.join(REAL)}")
-    for n in names:
-        if n not in RUNTIMES:
-            raise ConvtError(f"--runtime {n!r} is not a runtime convt knows; valid: {', '.join(REAL)}",
-                             zh=f"--runtime {n!r} 不是 convt 认识的运行时；可用：{', '.join(REAL)}")
-    return tuple(dict.fromkeys(names))
+    return parse_name_list(text, "--runtime", RUNTIMES, listed=REAL, noun="runtime convt knows",
+                           noun_zh=" convt 认识的运行时", lower=True)
 
 
 def missing(name: str, via_onnx: bool = False) -> list[str]:

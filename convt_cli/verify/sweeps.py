@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Sequence
 
-from ..errors import ConvtError
+from ..parsing import parse_name_list
 from ..shapes import output_size
 from .cases import ALL_DIMS, FORWARD_FEATURES, CaseSpec
 from .convention import expressible
@@ -205,15 +205,8 @@ def expressible_in(convention: str, spec: CaseSpec) -> bool:
 
 def parse_feature_keys(text: str, option: str) -> tuple[str, ...]:
     """``"groups,dilation"`` → ("groups", "dilation"); an unknown key names every valid one."""
-    keys = [k.strip() for k in text.replace(" ", ",").split(",") if k.strip()]
-    if not keys:
-        raise ConvtError(f"{option} {text!r} names no feature; valid keys: {', '.join(FORWARD_FEATURES)}",
-                         zh=f"{option} {text!r} 没有给出特性；可用的键：{', '.join(FORWARD_FEATURES)}")
-    for key in keys:
-        if key not in FORWARD_FEATURES:
-            raise ConvtError(f"{option} {key!r} is not a feature key; valid keys: {', '.join(FORWARD_FEATURES)}",
-                             zh=f"{option} {key!r} 不是特性键；可用的键：{', '.join(FORWARD_FEATURES)}")
-    return tuple(dict.fromkeys(keys))
+    return parse_name_list(text, option, tuple(FORWARD_FEATURES), noun="feature key", noun_zh="特性键",
+                           label="valid keys", label_zh="可用的键", split_spaces=True)
 
 
 def _draw(rng: random.Random, dims: tuple[int, ...], n: int, selection: Selection) -> list[CaseSpec]:
